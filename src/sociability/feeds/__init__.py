@@ -1,0 +1,232 @@
+"""Reading the feeds users really hold into the canonical post table.
+
+>>> from sociability import read_feed
+>>> result = read_feed("twitter-archive.zip")          # doctest: +SKIP
+>>> result.posts.head(), result.n_read, result.rejects  # doctest: +SKIP
+
+Formats are detected from the file itself; ``format=`` forces one. Every record read is
+accounted for: it becomes a post, or a :class:`Reject` with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import FeedError
+from ..posts import to_frame
+from . import bluesky, mastodon, table, twitter
+from ._io import Item, Reject, looks_like_jsonl, read_text
+from .table import ColumnMap
+
+__all__ = ["FORMATS", "FeedResult", "Reject", "ColumnMap", "detect_format", "iter_feed", "read_feed", "read_feeds"]
+
+FORMATS: dict[str, str] = {
+    "twitter-archive": "Twitter/X archive: the .zip, its folder, or data/tweets.js (also Grailbird)",
+    "twitter-v1": "Twitter API v1.1 statuses (JSON array, {statuses: [...]}, or JSONL)",
+    "twitter-v2": "Twitter API v2 / twarc2 (JSONL of response pages or flattened tweets)",
+    "mastodon": "Mastodon outbox.json (or the export .zip/.tar.gz/folder holding it)",
+    "bluesky": "Bluesky app.bsky.feed.getAuthorFeed JSON (page, list of pages, or JSONL)",
+    "table": "CSV/TSV/JSONL/JSON array/Parquet table with a column mapping (twarc-csv too)",
+}
+
+
+@dataclass
+class FeedResult:
+    """Posts read from one or more feeds, with every rejected record and the counts that balance."""
+
+    posts: pd.DataFrame
+    rejects: list[Reject] = field(default_factory=list)
+    n_read: int = 0
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def n_accepted(self) -> int:
+        return len(self.posts)
+
+    @property
+    def n_rejected(self) -> int:
+        return len(self.rejects)
+
+    def summary(self) -> str:
+        """``records read = posts accepted + records rejected``, in words."""
+        return (
+            f"{self.n_read:,} records read from {len(self.files)} file(s): "
+            f"{self.n_accepted:,} posts accepted, {self.n_rejected:,} rejected"
+        )
+
+    def write_rejects(self, path: str | Path) -> None:
+        """Rejected records as JSONL: source, line, record, reason."""
+        with open(path, "w", encoding="utf-8") as handle:
+            for reject in self.rejects:
+                handle.write(json.dumps(reject.to_dict(), ensure_ascii=False) + "\n")
+
+
+def _sniff_json(path: Path) -> str:
+    text = read_text(path)
+    if looks_like_jsonl(text):
+        first = None
+        for line in text.splitlines():
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                    break
+                except json.JSONDecodeError:
+                    continue
+        return _kind_of(first)
+    stripped = text.lstrip()
+    if stripped.startswith(("window.", "Grailbird.")):
+        return "twitter-archive"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        # Truncated or broken: decide by the opening, the reader reports the line.
+        head = stripped[:2000]
+        for key, kind in (('"orderedItems"', "mastodon"), ('"feed"', "bluesky"), ('"includes"', "twitter-v2"),
+                          ('"id_str"', "twitter-v1"), ('"statuses"', "twitter-v1")):
+            if key in head:
+                return kind
+        return "table"
+    if isinstance(data, list):
+        return _kind_of(data[0] if data else None)
+    return _kind_of(data)
+
+
+def _kind_of(obj: Any) -> str:
+    if mastodon.is_outbox(obj):
+        return "mastodon"
+    if bluesky.is_author_feed(obj) or isinstance(obj, dict) and isinstance(obj.get("post"), dict) and "record" in obj["post"]:
+        return "bluesky"
+    if twitter.is_v2_page(obj) or twitter.is_v2_tweet(obj):
+        return "twitter-v2"
+    if isinstance(obj, dict) and "statuses" in obj:
+        return "twitter-v1"
+    if twitter.is_v1_status(obj):
+        return "twitter-v1"
+    return "table"
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of a feed, from its layout and content (not trusting the extension alone)."""
+    path = Path(path)
+    if not path.exists():
+        raise FeedError(path, "no such file or folder")
+    if path.is_dir():
+        if (path / "outbox.json").is_file():
+            return "mastodon"
+        if any(twitter.is_archive_part(p.relative_to(path).as_posix()) for p in path.rglob("*.js")):
+            return "twitter-archive"
+        raise FeedError(path, "folder is neither a Twitter archive (data/tweets.js) nor a Mastodon export (outbox.json)")
+    name = path.name.lower()
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile as exc:
+            raise FeedError(path, f"damaged zip file ({exc})") from None
+        if any(n.rsplit("/", 1)[-1] == "outbox.json" for n in names):
+            return "mastodon"
+        if any(twitter.is_archive_part(n) for n in names):
+            return "twitter-archive"
+        raise FeedError(path, "zip holds neither data/tweets.js (Twitter archive) nor outbox.json (Mastodon export)")
+    if name.endswith((".tar.gz", ".tgz", ".tar")):
+        if not tarfile.is_tarfile(path):
+            raise FeedError(path, "not a readable tar archive")
+        return "mastodon"
+    if name.endswith(".zip"):
+        raise FeedError(path, "not a readable zip file (truncated or damaged download?)")
+    if name.endswith((".parquet", ".csv", ".tsv", ".csv.gz", ".tsv.gz")):
+        return "table"
+    if name.endswith((".js",)):
+        return "twitter-archive"
+    if name.endswith((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")):
+        return _sniff_json(path)
+    text = read_text(path)
+    stripped = text.lstrip()
+    if stripped.startswith(("window.", "Grailbird.")):
+        return "twitter-archive"
+    if stripped.startswith(("{", "[")):
+        return _sniff_json(path)
+    if "," in stripped.split("\n", 1)[0] or "\t" in stripped.split("\n", 1)[0]:
+        return "table"
+    raise FeedError(path, "unknown feed format (expected a Twitter archive, API JSON, Mastodon outbox, Bluesky feed, or CSV/JSONL/Parquet table)")
+
+
+def iter_feed(path: str | Path, format: str = "auto", account: str | None = None,
+              columns: ColumnMap | None = None, platform: str | None = None) -> Iterator[Item]:
+    """Yield one item per record of a feed: a canonical post dict or a :class:`Reject`.
+
+    Raises :class:`~sociability.errors.FeedError` when the file as a whole cannot be read.
+    """
+    path = Path(path)
+    kind = detect_format(path) if format == "auto" else format
+    account = account.lstrip("@").lower() if account else None
+    readers: Mapping[str, Callable[[], Iterator[Item]]] = {
+        "twitter-archive": lambda: twitter.iter_archive(path, account),
+        "twitter-v1": lambda: twitter.iter_api_v1(path, account),
+        "twitter-v2": lambda: twitter.iter_api_v2(path, account),
+        "mastodon": lambda: mastodon.iter_outbox(path, account),
+        "bluesky": lambda: bluesky.iter_author_feed(path, account),
+        "table": lambda: table.iter_table(path, account, columns, platform),
+    }
+    if kind not in readers:
+        raise FeedError(path, f"unknown format {kind!r}; choose one of: {', '.join(FORMATS)}")
+    if not path.exists():
+        raise FeedError(path, "no such file or folder")
+    for item in readers[kind]():
+        if isinstance(item, dict) and not item.get("account"):
+            yield Reject(str(path), None, "no account handle in the feed (pass --account)", None)
+        elif isinstance(item, dict) and platform and kind != "table":
+            item["platform"] = platform
+            yield item
+        else:
+            yield item
+
+
+def read_feed(path: str | Path, format: str = "auto", account: str | None = None,
+              columns: ColumnMap | None = None, platform: str | None = None) -> FeedResult:
+    """Read one feed into the canonical table.
+
+    Parameters
+    ----------
+    path : a file or folder in one of :data:`FORMATS`.
+    format : ``"auto"`` (detect) or one of :data:`FORMATS`.
+    account : the account's handle when the feed does not say it (e.g. a lone ``tweets.js``).
+    columns : column mapping for tables; defaults to ``configs/columns.toml``.
+    platform : override the network written in the ``platform`` column.
+    """
+    return read_feeds([path], format=format, account=account, columns=columns, platform=platform)
+
+
+def read_feeds(paths: Iterable[str | Path], format: str = "auto", account: str | None = None,
+               columns: ColumnMap | None = None, platform: str | None = None,
+               progress: Callable[[int], None] | None = None) -> FeedResult:
+    """Read several feeds into one canonical table (see :func:`read_feed`)."""
+    posts: list[dict] = []
+    rejects: list[Reject] = []
+    files: list[str] = []
+    labels: list[Any] = []
+    for path in paths:
+        files.append(str(path))
+        for item in iter_feed(path, format=format, account=account, columns=columns, platform=platform):
+            if isinstance(item, Reject):
+                rejects.append(item)
+            else:
+                labels.append(item.pop("label", _NO_LABEL))
+                posts.append(item)
+            if progress is not None:
+                progress(1)
+    frame = to_frame(posts)
+    if any(label is not _NO_LABEL for label in labels):
+        frame["label"] = [None if label is _NO_LABEL else label for label in labels]
+    return FeedResult(frame, rejects, len(posts) + len(rejects), files)
+
+
+_NO_LABEL = object()
