@@ -26,7 +26,7 @@ class FeedError(SociabilityError):
 
     def __init__(self, path: str | Path, problem: str, line: int | None = None) -> None:
         self.path = str(path)
-        self.problem = problem
+        self.problem = " ".join(str(problem).split())  # always one line, whatever a library said
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{where}: {self.problem}")

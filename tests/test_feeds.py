@@ -1,0 +1,292 @@
+"""Every feed format read into the canonical table, checked post by post."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sociability import COLUMNS, FeedError, detect_format, read_feed, read_feeds
+from sociability.feeds import ColumnMap
+
+
+def by_id(result) -> dict[str, dict]:
+    return {row["post_id"]: row for row in result.posts.to_dict(orient="records")}
+
+
+def assert_balanced(result) -> None:
+    assert result.n_read == result.n_accepted + result.n_rejected
+    assert list(result.posts.columns[: len(COLUMNS)]) == COLUMNS
+
+
+# ------------------------------------------------------------------ Twitter archive
+
+
+def _zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(target, "w") as archive:
+        for file in folder.rglob("*"):
+            if file.is_file():
+                archive.write(file, prefix + file.relative_to(folder).as_posix())
+    return target
+
+
+def check_archive(result) -> None:
+    assert_balanced(result)
+    posts = by_id(result)
+    assert set(posts) == {f"110000000000000000{i}" for i in range(1, 6)}
+    assert result.n_rejected == 1 and "date" in result.rejects[0].reason
+    first = posts["1100000000000000001"]
+    assert first["account"] == "glazegeek" and first["platform"] == "twitter"
+    assert first["text"].startswith("New speckled mugs are up in the shop & ready")
+    assert first["urls"] == ["https://glazegeek.example/shop/mugs"]
+    assert first["hashtags"] == ["pottery"]
+    assert first["created_at"] == pd.Timestamp("2019-02-25 17:01:00", tz="UTC")
+    assert not first["is_repost"] and not first["is_reply"]
+    rt = posts["1100000000000000002"]
+    assert rt["is_repost"] and rt["reposted_from"] == "kilnclubleeds"
+    assert rt["text"].startswith("Huge thanks to @GlazeGeek")
+    assert rt["mentions"] == ["glazegeek"] and rt["mentions_self"]
+    reply = posts["1100000000000000003"]
+    assert reply["is_reply"] and reply["reply_to"] == "marta_throws" and not reply["is_self_reply"]
+    thread = posts["1100000000000000004"]
+    assert thread["is_reply"] and thread["is_self_reply"] and thread["reply_to"] == "glazegeek"
+    quote = posts["1100000000000000005"]
+    assert quote["is_quote"] and quote["quoted_from"] == "potterymag" and not quote["is_repost"]
+    assert "PRIVATE" not in " ".join(result.posts["text"])
+
+
+def test_archive_folder(fixtures):
+    check_archive(read_feed(fixtures / "twitter_archive"))
+
+
+def test_archive_zip_as_downloaded(fixtures, tmp_path):
+    archive = _zip_folder(fixtures / "twitter_archive", tmp_path / "twitter-2019.zip")
+    assert detect_format(archive) == "twitter-archive"
+    check_archive(read_feed(archive))
+
+
+def test_lone_tweets_js_needs_account(fixtures, tmp_path):
+    lone = tmp_path / "tweets.js"
+    shutil.copy(fixtures / "twitter_archive" / "data" / "tweets.js", lone)
+    result = read_feed(lone)  # no account.js beside it, no --account: originals are rejected
+    assert result.n_accepted == 0 and result.n_read == 3
+    assert all("account" in r.reason for r in result.rejects)
+    result = read_feed(lone, account="@GlazeGeek")
+    assert result.n_accepted == 3 and set(result.posts["account"]) == {"glazegeek"}
+    assert by_id(result)["1100000000000000002"]["mentions_self"]
+
+
+def test_zip_without_tweets_is_an_error(tmp_path):
+    bad = tmp_path / "photos.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("data/like.js", "window.YTD.like.part0 = []")
+    with pytest.raises(FeedError, match="photos.zip: zip holds neither data/tweets.js"):
+        read_feed(bad)
+
+
+def test_grailbird_month_file(tmp_path):
+    month = tmp_path / "data" / "js" / "tweets" / "2013_01.js"
+    month.parent.mkdir(parents=True)
+    tweets = [
+        {"id_str": "1", "created_at": "2013-01-05 10:00:00 +0000", "text": "RT @pal: look what @me_now made http://t.co/x1",
+         "user": {"screen_name": "me_now"}, "retweeted_status": {"text": "look what @me_now made http://t.co/x1",
+                                                                  "user": {"screen_name": "pal"}, "id_str": "0", "created_at": "2013-01-05 09:00:00 +0000"}},
+    ]
+    month.write_text("Grailbird.data.tweets_2013_01 = \n" + json.dumps(tweets))
+    result = read_feed(tmp_path)
+    post = result.posts.iloc[0]
+    assert post["is_repost"] and post["reposted_from"] == "pal" and post["mentions_self"]
+    assert post["created_at"] == pd.Timestamp("2013-01-05 10:00", tz="UTC")
+
+
+# ------------------------------------------------------------------ Twitter API
+
+
+def test_twitter_v1_statuses(fixtures):
+    result = read_feed(fixtures / "twitter_v1.json")
+    assert detect_format(fixtures / "twitter_v1.json") == "twitter-v1"
+    assert_balanced(result)
+    assert result.n_accepted == 5 and result.n_rejected == 2
+    assert {r.record for r in result.rejects} == {6, 7}
+    posts = by_id(result)
+    first = posts["1050118621198921728"]
+    assert first["account"] == "larkkitchen" and first["urls"] == ["https://larkkitchen.example/book"]
+    assert first["mentions"] == ["southsideeats"] and not first["mentions_self"]
+    rt = posts["1050295000000000001"]
+    assert rt["is_repost"] and rt["reposted_from"] == "jo_eats" and rt["mentions_self"]
+    assert rt["text"].endswith("That pork!! #leeds")  # the full original, not the RT text
+    assert posts["1050360000000000002"]["reply_to"] == "jo_eats"
+    quote = posts["1050670000000000003"]
+    assert quote["is_quote"] and quote["quoted_from"] == "leedsfoodguide" and quote["text"] == "Thank you!"
+    assert "@LarkKitchen" in quote["quoted_text"]
+    assert posts["1051000000000000004"]["text"].endswith("new sourdough starter.")
+
+
+def test_twarc2_pages(fixtures):
+    path = fixtures / "twarc2.jsonl"
+    assert detect_format(path) == "twitter-v2"
+    result = read_feed(path)
+    assert_balanced(result)
+    assert result.n_accepted == 5 and result.n_rejected == 1
+    assert result.rejects[0].line == 3 and "malformed" in result.rejects[0].reason
+    posts = by_id(result)
+    rt = posts["1600000000000000001"]
+    assert rt["account"] == "riverdb" and rt["is_repost"] and rt["reposted_from"] == "annaliu"
+    assert rt["mentions_self"] and not rt["text"].startswith("RT")
+    reply = posts["1600000000000000002"]
+    assert reply["is_reply"] and reply["reply_to"] == "annaliu"
+    assert posts["1600000000000000003"]["urls"] == ["https://riverdb.example/blog/2-3"]
+    quote = posts["1600000000000000004"]
+    assert quote["is_quote"] and quote["quoted_from"] == "streamnerd" and "planner" in quote["quoted_text"]
+    assert posts["1600000000000000005"]["is_self_reply"]
+
+
+def test_twarc2_flattened(fixtures):
+    result = read_feed(fixtures / "twarc2_flat.jsonl")
+    posts = by_id(result)
+    rt = posts["1700000000000000001"]
+    assert rt["is_repost"] and rt["reposted_from"] == "metro_desk" and rt["mentions_self"]
+    assert rt["text"].endswith("https://t.co/Br1dge0001")
+    assert posts["1700000000000000002"]["reply_to"] == "sam_p"
+
+
+def test_twarc_csv(fixtures):
+    result = read_feed(fixtures / "twarc.csv")
+    assert_balanced(result)
+    posts = by_id(result)
+    assert set(result.posts["account"]) == {"hana_runs"}
+    assert posts["1800000000000000002"]["reply_to"] == "tomasz_b"
+    rt = posts["1800000000000000003"]
+    assert rt["is_repost"] and rt["reposted_from"] == "citybikes" and rt["mentions_self"]
+    assert rt["text"].startswith("New protected lane")
+
+
+# ------------------------------------------------------------------ Mastodon
+
+
+def check_outbox(result) -> None:
+    assert_balanced(result)
+    posts = by_id(result)
+    assert result.n_read == 8 and result.n_accepted == 6
+    reasons = sorted(r.reason for r in result.rejects)
+    assert reasons == ["direct message: not read", "post has no text"]
+    assert "PRIVATE" not in " ".join(result.posts["text"])
+    first = posts["110000000000000001"]
+    assert first["account"] == "wren@fosstodon.example" and first["platform"] == "mastodon"
+    assert first["text"] == (
+        "tidyparse 1.4 is out & it finally handles nested quotes!\n\nChangelog: "
+        "https://codeberg.example/wren/tidyparse/releases/tag/v1.4.0 #python"
+    )
+    assert first["urls"] == ["https://codeberg.example/wren/tidyparse/releases/tag/v1.4.0"]
+    assert first["hashtags"] == ["python"]
+    reply = posts["110000000000000002"]
+    assert reply["text"] == "@kat yes! line 1\nline 2 of the answer"
+    assert reply["reply_to"] == "kat@hachyderm.example" and reply["mentions"] == ["kat@hachyderm.example"]
+    own_boost = posts["110000000000000004"]
+    assert own_boost["is_repost"] and own_boost["reposted_from"] == "wren@fosstodon.example"
+    assert own_boost["text"].startswith("tidyparse 1.4 is out")
+    other_boost = posts["110000000000000005"]
+    assert other_boost["is_repost"] and other_boost["reposted_from"] == "ravi@mastodon.example"
+    assert other_boost["text"] == ""
+    assert posts["110000000000000006"]["text"].startswith("followers-only")
+    thread = posts["110000000000000008"]
+    assert thread["is_self_reply"] and thread["mentions"] == ["ivo@fosstodon.example"]
+
+
+def test_mastodon_outbox_file(fixtures):
+    check_outbox(read_feed(fixtures / "mastodon_export" / "outbox.json"))
+
+
+def test_mastodon_export_archives(fixtures, tmp_path):
+    assert detect_format(fixtures / "mastodon_export") == "mastodon"
+    check_outbox(read_feed(fixtures / "mastodon_export"))
+    zipped = _zip_folder(fixtures / "mastodon_export", tmp_path / "archive-2023.zip")
+    check_outbox(read_feed(zipped))
+    tarred = tmp_path / "archive-2023.tar.gz"
+    with tarfile.open(tarred, "w:gz") as archive:
+        for name in ("outbox.json", "actor.json"):
+            archive.add(fixtures / "mastodon_export" / name, arcname=name)
+    check_outbox(read_feed(tarred))
+
+
+# ------------------------------------------------------------------ Bluesky
+
+
+def test_bluesky_author_feed(fixtures):
+    path = fixtures / "bluesky_feed.json"
+    assert detect_format(path) == "bluesky"
+    result = read_feed(path)
+    assert_balanced(result)
+    assert result.n_accepted == 5 and result.n_rejected == 1
+    posts = by_id(result)
+    first = posts["3kabc00000001"]
+    assert first["account"] == "sol-runs.bsky.social" and first["platform"] == "bluesky"
+    # the facet's byte range sits after a multi-byte emoji: the DID maps to the right handle
+    assert first["mentions"] == ["mika.bsky.social"]
+    assert first["urls"] == ["https://example.org/route/long-sunday"]
+    repost = posts["3kabc00000002-repost"]
+    assert repost["is_repost"] and repost["reposted_from"] == "harbourharriers.org" and repost["mentions_self"]
+    assert repost["created_at"] == pd.Timestamp("2024-11-03 13:15", tz="UTC")
+    assert posts["3kabc00000003"]["reply_to"] == "mika.bsky.social"
+    assert posts["3kabc00000004"]["reply_to"] == "harbourharriers.org"  # DID mapped from elsewhere in the file
+    quote = posts["3kabc00000005"]
+    assert quote["is_quote"] and quote["quoted_from"] == "harbourharriers.org"
+    assert quote["quoted_text"].startswith("New year, new club kit")
+
+
+# ------------------------------------------------------------------ generic tables
+
+
+def test_csv_with_column_flags_and_conventions(fixtures):
+    mapping = ColumnMap.from_config(overrides={"text": "body", "account": "user", "created_at": "date"})
+    result = read_feed(fixtures / "table.csv", columns=mapping)
+    assert_balanced(result)
+    posts = by_id(result)
+    assert set(posts) == {"1", "2", "3", "6"}
+    assert posts["2"]["is_reply"] and posts["2"]["reply_to"] == "tomasz_b"
+    assert posts["3"]["is_repost"] and posts["3"]["reposted_from"] == "citybikes" and posts["3"]["mentions_self"]
+    assert posts["6"]["text"] == "A post with a\nline break inside the quoted cell"
+    lines = {r.line: r.reason for r in result.rejects}
+    assert set(lines) == {5, 6, 9}  # header is line 1; the row with a line break spans lines 7-8
+    assert "date" in lines[5] and "account" in lines[6] and "no text" in lines[9]
+    assert list(result.posts["label"]) == ["personal_sharing", "genuine_conversation", "vanity_retweet", "personal_sharing"]
+
+
+def test_wrong_column_name_is_one_clear_error(fixtures):
+    mapping = ColumnMap.from_config(overrides={"text": "tweet_body"})
+    with pytest.raises(FeedError, match=r"table.csv: column 'tweet_body' \(--text-col\) not found; columns are: id, user"):
+        read_feed(fixtures / "table.csv", columns=mapping)
+
+
+def test_roundtrip_parquet_and_jsonl(fixtures, tmp_path):
+    from sociability.posts import write_posts
+
+    original = read_feed(fixtures / "twitter_v1.json").posts
+    for suffix in (".parquet", ".jsonl", ".csv"):
+        path = write_posts(original, tmp_path / f"posts{suffix}")
+        again = read_feed(path).posts
+        pd.testing.assert_series_equal(again["text"], original["text"])
+        assert list(again["is_repost"]) == list(original["is_repost"])
+        assert list(again["reposted_from"]) == list(original["reposted_from"])
+        assert list(again["mentions_self"]) == list(original["mentions_self"])
+        assert (again["created_at"] == original["created_at"]).all()
+
+
+def test_read_several_feeds_balances(fixtures):
+    result = read_feeds([fixtures / "twitter_v1.json", fixtures / "bluesky_feed.json", fixtures / "twarc2.jsonl"])
+    assert_balanced(result)
+    assert result.n_read == 7 + 6 + 6
+    assert set(result.posts["platform"]) == {"twitter", "bluesky"}
+
+
+def test_real_posts_read_cleanly(shared_real):
+    result = read_feed(shared_real / "dev.jsonl")
+    assert result.n_rejected == 0 and result.n_accepted == 500
+    real = [json.loads(line) for line in open(shared_real / "dev.jsonl")]
+    assert list(result.posts["is_repost"]) == [bool(r["is_retweet"]) for r in real]
+    assert list(result.posts["reply_to"]) == [(r["in_reply_to"] or "").lower() or None for r in real]
