@@ -53,7 +53,7 @@ _MENTION = re.compile(
     r"(?<![\w@/.])@([A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?"
     r"(?:@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)?)"
 )
-_TWITTER_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+_TWITTER_HANDLE = re.compile(r"[A-Za-z0-9_]+")
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s<>\"]+"
     r"|\b(?:bit\.ly|ow\.ly|buff\.ly|t\.co|goo\.gl|tinyurl\.com|instagr\.am|lnkd\.in|youtu\.be|fb\.me)/[^\s<>\"]+",

@@ -212,21 +212,23 @@ def read_feeds(paths: Iterable[str | Path], format: str = "auto", account: str |
     posts: list[dict] = []
     rejects: list[Reject] = []
     files: list[str] = []
-    labels: list[Any] = []
+    extras: dict[str, list[Any]] = {field: [] for field in table.PASSTHROUGH}
     for path in paths:
         files.append(str(path))
         for item in iter_feed(path, format=format, account=account, columns=columns, platform=platform):
             if isinstance(item, Reject):
                 rejects.append(item)
             else:
-                labels.append(item.pop("label", _NO_LABEL))
+                for field, values in extras.items():
+                    values.append(item.pop(field, _ABSENT))
                 posts.append(item)
             if progress is not None:
                 progress(1)
     frame = to_frame(posts)
-    if any(label is not _NO_LABEL for label in labels):
-        frame["label"] = [None if label is _NO_LABEL else label for label in labels]
+    for field, values in extras.items():
+        if any(value is not _ABSENT for value in values):
+            frame[field] = [None if value is _ABSENT else value for value in values]
     return FeedResult(frame, rejects, len(posts) + len(rejects), files)
 
 
-_NO_LABEL = object()
+_ABSENT = object()

@@ -21,8 +21,10 @@ from ._io import Item, Reject, iter_jsonl, looks_like_jsonl, open_text, parse_js
 
 FIELDS = (
     "text", "account", "created_at", "post_id", "platform", "is_repost", "reposted_from",
-    "is_reply", "reply_to", "is_quote", "quoted_from", "quoted_text", "label",
+    "is_reply", "reply_to", "is_quote", "quoted_from", "quoted_text", "label", "account_kind",
 )
+PASSTHROUGH = ("label", "account_kind")
+"""Fields carried beside the canonical columns when a table has them (labeled data)."""
 _FALSY = {"", "0", "false", "f", "no", "n", "none", "null", "nan", "na", "-"}
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -140,9 +142,10 @@ def row_to_post(row: Mapping[str, Any], columns: Mapping[str, str], account: str
         quoted_text=get("quoted_text"),
         allow_missing_date="created_at" not in columns,
     )
-    if "label" in columns:
-        label = get("label")
-        post["label"] = str(label).strip() if label is not None else None
+    for field in PASSTHROUGH:
+        if field in columns:
+            value = get(field)
+            post[field] = str(value).strip() if value is not None else None
     return post
 
 

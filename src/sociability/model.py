@@ -1,0 +1,322 @@
+"""The post classifier: text model, account context, calibrated probabilities.
+
+Two stages, both scikit-learn:
+
+1. **Text model**: word n-gram TF-IDF, hashed character n-gram TF-IDF and structural/rule-signal
+   columns of :class:`~sociability.features.PostFeaturizer`, into a logistic regression.
+2. **Context model**: the text model's (out-of-fold) probabilities, the post's structure and a
+   summary of its account's timeline (:func:`~sociability.features.account_features`, including
+   the account's average text-model probabilities), into a second logistic regression with
+   interactions, calibrated with :class:`~sklearn.calibration.CalibratedClassifierCV`.
+
+The second stage is what lets the same link post read as brand broadcasting from an organisation
+and as personal sharing from a person. A single post without a timeline is its own (one-post)
+account, whose summary is shrunk almost entirely to the average account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from .features import (
+    ACCOUNT_FEATURES,
+    STRUCTURAL,
+    HashedCharNgrams,
+    PostFeaturizer,
+    account_features,
+    account_prior,
+)
+
+LABELS: list[str] = ["self_promotion", "vanity_retweet", "personal_sharing", "genuine_conversation"]
+"""The four kinds of post, in the order probability columns use."""
+
+
+
+def _fit_predict(model: Pipeline, F: pd.DataFrame, y: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One cross-validation fold: fit on train, probabilities on test (runs in a worker)."""
+    fitted = clone(model).fit(F.iloc[train_idx], y[train_idx])
+    return fitted.classes_, fitted.predict_proba(F.iloc[test_idx])
+
+
+def _split_groups(y: np.ndarray, groups: np.ndarray | None, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds that keep each account on one side (grouped), else stratified folds."""
+    if groups is not None and len(np.unique(groups)) >= n_splits:
+        return list(GroupKFold(n_splits=n_splits).split(np.zeros(len(y)), y, groups))
+    return list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+class SociabilityClassifier(ClassifierMixin, BaseEstimator):
+    """Label posts as self_promotion, vanity_retweet, personal_sharing or genuine_conversation.
+
+    ``X`` is the canonical post table (:data:`sociability.COLUMNS`); all posts of an account in
+    ``X`` are its timeline, which the context stage summarises.
+
+    Parameters
+    ----------
+    word_ngrams, word_min_df : word n-gram range and minimum document frequency.
+    char_ngrams, char_features : character n-gram range and hash buckets (``use_chars``).
+    use_chars, use_signals, use_account : switch feature groups on or off.
+    text_estimator : ``"logistic"`` (LogisticRegression, inverse regularisation ``C``) or ``"sgd"``
+        (SGDClassifier with log loss, regularisation ``alpha``: much faster on large data).
+    context_C : inverse regularisation of the context model.
+    account_C : inverse regularisation of the organisation-vs-person account model (trained when
+        the labeled data has an ``account_kind`` column).
+    account_strength : pseudo-posts of the average account mixed into each account summary.
+    calibration : ``"sigmoid"``, ``"isotonic"`` or ``"none"``.
+    cv : folds for out-of-fold probabilities and calibration (grouped by account).
+    class_weight : passed to both logistic regressions.
+    lexicon, spacy_model : rule-signal config and spaCy pipeline (see :mod:`sociability.text`).
+    n_jobs : processes for the cross-validation folds (joblib).
+    random_state : seed for fold shuffling.
+    """
+
+    def __init__(
+        self,
+        word_ngrams: tuple[int, int] = (1, 2),
+        word_min_df: int = 2,
+        char_ngrams: tuple[int, int] = (2, 5),
+        char_features: int = 2**18,
+        use_chars: bool = True,
+        use_signals: bool = True,
+        use_account: bool = True,
+        text_estimator: str = "logistic",
+        C: float = 4.0,
+        alpha: float = 3e-5,
+        context_C: float = 0.1,
+        account_C: float = 1.0,
+        account_strength: float = 5.0,
+        calibration: str = "sigmoid",
+        cv: int = 5,
+        class_weight: str | None = "balanced",
+        lexicon: str = "lexicon.toml",
+        spacy_model: str = "blank:en",
+        n_jobs: int | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.word_ngrams = word_ngrams
+        self.word_min_df = word_min_df
+        self.char_ngrams = char_ngrams
+        self.char_features = char_features
+        self.use_chars = use_chars
+        self.use_signals = use_signals
+        self.use_account = use_account
+        self.text_estimator = text_estimator
+        self.C = C
+        self.alpha = alpha
+        self.context_C = context_C
+        self.account_C = account_C
+        self.account_strength = account_strength
+        self.calibration = calibration
+        self.cv = cv
+        self.class_weight = class_weight
+        self.lexicon = lexicon
+        self.spacy_model = spacy_model
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ building blocks
+
+    def _text_pipeline(self, signal_columns: list[str]) -> Pipeline:
+        blocks: list[tuple[str, Any, Any]] = [
+            ("words", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=tuple(self.word_ngrams),
+                                      min_df=self.word_min_df, sublinear_tf=True, dtype=np.float32), "norm_text"),
+        ]
+        if self.use_chars:
+            chars = Pipeline([
+                ("hash", HashedCharNgrams(tuple(self.char_ngrams), self.char_features)),
+                ("tfidf", TfidfTransformer(sublinear_tf=True)),
+            ])
+            blocks.append(("chars", chars, "norm_text"))
+        numeric = STRUCTURAL + (signal_columns if self.use_signals else [])
+        blocks.append(("structure", StandardScaler(), numeric))
+        return Pipeline([
+            ("features", ColumnTransformer(blocks, sparse_threshold=1.0)),
+            ("model", self._text_estimator()),
+        ])
+
+    def _text_estimator(self) -> Any:
+        if self.text_estimator == "sgd":
+            return SGDClassifier(loss="log_loss", alpha=self.alpha, class_weight=self.class_weight, max_iter=50,
+                                 tol=1e-4, random_state=self.random_state)
+        if self.text_estimator == "logistic":
+            return LogisticRegression(C=self.C, max_iter=3000, tol=1e-3, class_weight=self.class_weight)
+        raise ValueError(f"text_estimator must be 'logistic' or 'sgd', got {self.text_estimator!r}")
+
+    def _account_table(self, X: pd.DataFrame, F: pd.DataFrame) -> pd.DataFrame:
+        """One row per account: the text of its own (non re-shared) posts and its behaviour rates."""
+        accounts = X["account"].astype(str).reset_index(drop=True)
+        rates = F[STRUCTURAL + [c for c in F.columns if c.startswith("sig_")]].reset_index(drop=True)
+        acc = account_features(accounts, rates, self.account_prior_, self.account_strength)
+        acc.index = accounts.to_numpy()
+        table = acc[~acc.index.duplicated()].copy()
+        own = ~X["is_repost"].to_numpy(dtype=bool)
+        texts = pd.Series(F["norm_text"].to_numpy()[own]).groupby(accounts.to_numpy()[own]).agg(" ".join)
+        table.insert(0, "account_text", texts.reindex(table.index).fillna(""))
+        return table
+
+    def _account_pipeline(self) -> Pipeline:
+        return Pipeline([
+            ("features", ColumnTransformer([
+                ("words", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, min_df=2, sublinear_tf=True), "account_text"),
+                ("rates", StandardScaler(), ACCOUNT_FEATURES),
+            ])),
+            ("model", LogisticRegression(C=self.account_C, max_iter=3000, class_weight="balanced")),
+        ])
+
+    def _context_matrix(self, X: pd.DataFrame, F: pd.DataFrame, P: np.ndarray, org: np.ndarray) -> np.ndarray:
+        """Text-model logits, the account's organisation score, their interactions, post structure."""
+        accounts = X["account"].astype(str).to_numpy()
+        logits = np.log(np.clip(P, 1e-4, 1)) - np.log(np.clip(1 - P, 1e-4, 1))
+        org_logit = (np.log(np.clip(org, 1e-3, 1)) - np.log(np.clip(1 - org, 1e-3, 1)))[:, None]
+        probs = pd.DataFrame(P)
+        sums = probs.groupby(accounts, sort=False).agg(["sum", "count"])
+        acc_probs = np.column_stack([
+            ((sums[(j, "sum")] + self.account_strength * self.prob_prior_[j]) / (sums[(j, "count")] + self.account_strength)).loc[accounts].to_numpy()
+            for j in range(P.shape[1])
+        ])
+        post = F[["is_repost", "mentions_self", "is_reply_other", "is_self_reply", "n_urls", "link_only"]].to_numpy()
+        return np.hstack([logits, org_logit, logits * org_logit, acc_probs, post, post * org_logit]).astype(np.float64)
+
+    def _org_scores(self, model: Pipeline, table: pd.DataFrame, accounts: pd.Series) -> np.ndarray:
+        """Each post's probability that its account is an organisation."""
+        if model is None:
+            return np.full(len(accounts), 0.5)
+        scores = pd.Series(model.predict_proba(table)[:, list(model.classes_).index(True)], index=table.index)
+        return scores.loc[accounts.astype(str).to_numpy()].to_numpy()
+
+    # ------------------------------------------------------------------ estimator API
+
+    def fit(self, X: pd.DataFrame, y: Sequence[str], groups: Sequence[str] | None = None) -> SociabilityClassifier:
+        """Learn from labeled posts; folds keep each account on one side (``groups`` or ``X.account``).
+
+        Besides the fitted stages this sets ``oof_proba_``: out-of-fold probabilities of the whole
+        model for every training post, i.e. cross-validated predictions on unseen accounts.
+        """
+        y = np.asarray(y, dtype=object)
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} posts but y has {len(y)} labels")
+        X = X.reset_index(drop=True)
+        present = sorted(set(y), key=lambda c: LABELS.index(c) if c in LABELS else len(LABELS))
+        self.classes_ = np.array(present, dtype=object)
+        groups_arr = np.asarray(groups if groups is not None else X["account"], dtype=object)
+        self.featurizer_ = PostFeaturizer(self.lexicon, self.spacy_model).fit(X)
+        F = self.featurizer_.transform(X)
+        text_model = self._text_pipeline([c for c in F.columns if c.startswith("sig_")])
+        folds = _split_groups(y, groups_arr, self.cv, self.random_state)
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_predict)(text_model, F, y, train_idx, test_idx) for train_idx, test_idx in folds
+        )
+        oof = np.zeros((len(y), len(self.classes_)))
+        for (_, test_idx), (fold_classes, proba) in zip(folds, fitted):
+            oof[test_idx] = self._aligned(fold_classes, proba)
+        self.text_model_ = text_model.fit(F, y)
+        if not self.use_account:
+            self.context_model_ = self.account_model_ = None
+            self.text_model_ = self._calibrated(text_model, folds).fit(F, y)
+            self.oof_proba_ = self._oof_calibrated(oof, y, folds)
+            return self
+        accounts = X["account"].astype(str)
+        rates = F[STRUCTURAL + [c for c in F.columns if c.startswith("sig_")]]
+        self.account_prior_ = account_prior(accounts, rates)
+        self.prob_prior_ = pd.DataFrame(oof).groupby(accounts.to_numpy()).mean().mean()
+        table = self._account_table(X, F)
+        org = np.full(len(X), 0.5)
+        self.account_model_ = None
+        kinds = self._account_kinds(X)
+        if kinds is not None:
+            is_org = kinds.reindex(table.index).eq("organisation")
+            for train_idx, test_idx in folds:
+                mask = table.index.isin(set(accounts.iloc[train_idx]))
+                if is_org[mask].nunique() == 2:
+                    fold_model = self._account_pipeline().fit(table[mask], is_org[mask])
+                    org[test_idx] = self._org_scores(fold_model, table[~mask], accounts.iloc[test_idx])
+            self.account_model_ = self._account_pipeline().fit(table, is_org)
+        C = self._context_matrix(X, F, oof, org)
+        context = Pipeline([
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(C=self.context_C, max_iter=3000, class_weight=self.class_weight)),
+        ])
+        self.oof_proba_ = self._oof_calibrated(C, y, folds, context)
+        self.context_model_ = self._calibrated(context, folds).fit(C, y)
+        return self
+
+    def _oof_calibrated(self, features: np.ndarray, y: np.ndarray, folds: list, estimator: Any = None) -> np.ndarray:
+        """Out-of-fold probabilities of the final (calibrated) stage, for cross-validated metrics."""
+        if estimator is None:  # text-only model: the out-of-fold text probabilities are the answer
+            return features
+        oof = np.zeros((len(y), len(self.classes_)))
+        inner = max(2, min(self.cv - 1, 3))
+        for train_idx, test_idx in folds:
+            model = clone(estimator)
+            if self.calibration != "none":
+                model = CalibratedClassifierCV(model, method=self.calibration, cv=inner)
+            model.fit(features[train_idx], y[train_idx])
+            oof[test_idx] = self._aligned(model, model.predict_proba(features[test_idx]))
+        return oof
+
+    @staticmethod
+    def _account_kinds(X: pd.DataFrame) -> pd.Series | None:
+        """``organisation``/``person`` per account, when the labeled data says (else no account model)."""
+        if "account_kind" not in X or X["account_kind"].isna().all():
+            return None
+        kinds = X[["account", "account_kind"]].dropna().astype(str)
+        kinds = kinds.groupby("account")["account_kind"].agg(lambda k: k.mode().iloc[0])
+        return kinds if kinds.nunique() == 2 else None
+
+    def _calibrated(self, estimator: Any, folds: list) -> Any:
+        if self.calibration == "none":
+            return estimator
+        return CalibratedClassifierCV(estimator, method=self.calibration, cv=folds)
+
+    def _aligned(self, model: Any, proba: np.ndarray) -> np.ndarray:
+        """Probabilities in ``self.classes_`` order, zero for a class a fold never saw."""
+        out = np.zeros((proba.shape[0], len(self.classes_)))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        classes = model.classes_ if hasattr(model, "classes_") else model
+        for j, c in enumerate(classes):
+            out[:, index[c]] = proba[:, j]
+        return out
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Probability of each label in ``classes_`` order; X's accounts are the timelines."""
+        check_is_fitted(self, "text_model_")
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes_)))
+        F = self.featurizer_.transform(X)
+        P = self._aligned(self.text_model_, self.text_model_.predict_proba(F))
+        if self.context_model_ is None:
+            return P
+        org = self._org_scores(self.account_model_, self._account_table(X, F), X["account"])
+        return self._aligned(self.context_model_, self.context_model_.predict_proba(self._context_matrix(X, F, P, org)))
+
+    def organisation_scores(self, X: pd.DataFrame) -> pd.Series:
+        """Probability that each account in X is an organisation, from its timeline (NaN without an account model)."""
+        check_is_fitted(self, "text_model_")
+        F = self.featurizer_.transform(X)
+        table = self._account_table(X, F)
+        if getattr(self, "account_model_", None) is None:
+            return pd.Series(np.nan, index=table.index)
+        return pd.Series(self.account_model_.predict_proba(table)[:, list(self.account_model_.classes_).index(True)], index=table.index)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def text_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """The first stage alone: probabilities from the post's own text and structure."""
+        check_is_fitted(self, "text_model_")
+        F = self.featurizer_.transform(X)
+        return self._aligned(self.text_model_, self.text_model_.predict_proba(F))
