@@ -24,3 +24,8 @@ __all__ = [
     "read_feed",
     "read_feeds",
 ]
+
+from .model import LABELS, SociabilityClassifier, predict_posts  # noqa: E402
+from .persistence import LoadedModel, load_model, save_model  # noqa: E402
+
+__all__ += ["LABELS", "LoadedModel", "SociabilityClassifier", "load_model", "predict_posts", "save_model"]

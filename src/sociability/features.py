@@ -167,6 +167,10 @@ class HashedCharNgrams(TransformerMixin, BaseEstimator):
         self.n_features_out_ = int(self.n_features)
         return self
 
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        check_is_fitted(self, "n_features_out_")
+        return np.array([f"char_hash_{i}" for i in range(self.n_features_out_)], dtype=object)
+
     def transform(self, X: Sequence[str] | pd.Series) -> sp.csr_matrix:
         check_is_fitted(self, "n_features_out_")
         texts = [f" {t} " for t in (X.tolist() if hasattr(X, "tolist") else list(X))]

@@ -320,3 +320,13 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "text_model_")
         F = self.featurizer_.transform(X)
         return self._aligned(self.text_model_, self.text_model_.predict_proba(F))
+
+
+def predict_posts(estimator: SociabilityClassifier, posts: pd.DataFrame) -> pd.DataFrame:
+    """The posts with ``label`` and one ``p_<label>`` probability column per label appended."""
+    proba = estimator.predict_proba(posts) if len(posts) else np.zeros((0, len(estimator.classes_)))
+    out = posts.reset_index(drop=True).copy()
+    out["label"] = estimator.classes_[np.argmax(proba, axis=1)] if len(posts) else pd.Series([], dtype=object)
+    for j, label in enumerate(estimator.classes_):
+        out[f"p_{label}"] = proba[:, j]
+    return out
