@@ -156,27 +156,38 @@ class HashedCharNgrams(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     ngram_range : smallest and largest n.
-    n_features : number of hash buckets (columns).
+    n_features : number of hash buckets.
+    min_df : keep only buckets seen in at least this many training texts; the others can carry no
+        learned weight, and dropping them makes the linear model several times faster to fit.
     """
 
-    def __init__(self, ngram_range: tuple[int, int] = (2, 5), n_features: int = 2**18) -> None:
+    def __init__(self, ngram_range: tuple[int, int] = (2, 5), n_features: int = 2**18, min_df: int = 2) -> None:
         self.ngram_range = ngram_range
         self.n_features = n_features
+        self.min_df = min_df
 
     def fit(self, X: Sequence[str], y: Sequence | None = None) -> HashedCharNgrams:
-        self.n_features_out_ = int(self.n_features)
+        counts = self._hash(X)
+        document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+        self.columns_ = np.flatnonzero(document_frequency >= self.min_df)
+        self.n_features_out_ = len(self.columns_)
         return self
 
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
-        check_is_fitted(self, "n_features_out_")
-        return np.array([f"char_hash_{i}" for i in range(self.n_features_out_)], dtype=object)
+        check_is_fitted(self, "columns_")
+        return np.array([f"char_hash_{i}" for i in self.columns_], dtype=object)
 
     def transform(self, X: Sequence[str] | pd.Series) -> sp.csr_matrix:
-        check_is_fitted(self, "n_features_out_")
+        check_is_fitted(self, "columns_")
+        return self._hash(X)[:, self.columns_]
+
+    def _hash(self, X: Sequence[str] | pd.Series) -> sp.csr_matrix:
+        """Counts in all ``n_features`` buckets."""
+        n_buckets = int(self.n_features)
         texts = [f" {t} " for t in (X.tolist() if hasattr(X, "tolist") else list(X))]
         n_docs = len(texts)
         if n_docs == 0:
-            return sp.csr_matrix((0, self.n_features_out_), dtype=np.float64)
+            return sp.csr_matrix((0, n_buckets), dtype=np.float64)
         codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         is_sep = codes == 0
         doc_of = np.cumsum(is_sep)  # index of the text each character belongs to
@@ -193,13 +204,13 @@ class HashedCharNgrams(TransformerMixin, BaseEstimator):
                 h = (h ^ codes[k:k + count]) * np.uint64(1099511628211) & mask64
             valid = (sep_cum[n:n + count] - sep_cum[:count]) == 0
             rows.append(doc_of[:count][valid])
-            cols.append((h[valid] % np.uint64(self.n_features_out_)).astype(np.int64))
+            cols.append((h[valid] % np.uint64(n_buckets)).astype(np.int64))
         if not rows:
-            return sp.csr_matrix((n_docs, self.n_features_out_), dtype=np.float64)
+            return sp.csr_matrix((n_docs, n_buckets), dtype=np.float64)
         row = np.concatenate(rows)
         col = np.concatenate(cols)
         data = np.ones(len(row), dtype=np.float64)
-        matrix = sp.csr_matrix((data, (row, col)), shape=(n_docs, self.n_features_out_))
+        matrix = sp.csr_matrix((data, (row, col)), shape=(n_docs, n_buckets))
         matrix.sum_duplicates()
         return matrix
 

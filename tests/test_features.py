@@ -1,0 +1,81 @@
+"""Post and account features: normalised text, structure, hashed character n-grams, account summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sociability.explain import make_single_post
+from sociability.features import (
+    ACCOUNT_FEATURES,
+    STRUCTURAL,
+    HashedCharNgrams,
+    PostFeaturizer,
+    account_features,
+    account_prior,
+)
+from sociability.posts import to_frame
+
+
+def featurize(frame: pd.DataFrame) -> pd.DataFrame:
+    return PostFeaturizer().fit(frame).transform(frame)
+
+
+def test_own_handle_other_handles_and_links_are_normalised():
+    post = make_single_post("Huge thanks to @Dana_Codes and @sam_k for the keynote! https://t.co/Ab3xYz9QwE",
+                            account="dana_codes", repost_of="pyconf")
+    row = featurize(post).iloc[0]
+    assert row["norm_text"].split()[:1] == ["xrt"]
+    assert "xself" in row["norm_text"] and "xuser" in row["norm_text"] and "xurl" in row["norm_text"]
+    assert "dana_codes" not in row["norm_text"] and "sam_k" not in row["norm_text"]
+    assert row["is_repost"] == 1 and row["mentions_self"] == 1 and row["repost_of_self"] == 0
+
+
+def test_reply_thread_and_link_only_structure():
+    reply = make_single_post("@bob e.g. https://t.co/pTdfKu7f", account="amy", reply_to="bob")
+    thread = make_single_post("(and the second half of that thought)", account="amy", reply_to="amy")
+    bare = make_single_post("https://t.co/7TXZk2BssT", account="amy")
+    rows = featurize(pd.concat([reply, thread, bare], ignore_index=True))
+    assert rows["is_reply_other"].tolist() == [1, 0, 0]
+    assert rows["is_self_reply"].tolist() == [0, 1, 0]
+    assert rows["link_only"].tolist()[2] == 1 and rows["starts_with_mention"].tolist()[0] == 1
+    assert rows["norm_text"].iloc[0].startswith("xreply") and rows["norm_text"].iloc[1].startswith("xthread")
+
+
+def test_quote_of_praise_sees_the_quoted_text():
+    quote = make_single_post("Thank you!!", account="larkkitchen", quote_of="leedsfoodguide",
+                             quoted_text="Best new opening this year? @LarkKitchen, no contest.")
+    row = featurize(quote).iloc[0]
+    assert row["quote_mentions_self"] == 1 and "xquoted" in row["norm_text"]
+
+
+def test_hashed_char_ngrams_count_every_window_and_never_cross_texts():
+    texts = ["abc", "hello world", ""]
+    matrix = HashedCharNgrams((2, 4), 2**16, min_df=1).fit(texts).transform(texts)
+    for i, text in enumerate(texts):
+        padded = f" {text} "
+        expected = sum(max(0, len(padded) - n + 1) for n in range(2, 5))
+        assert matrix[i].sum() == expected
+    # the same n-gram lands in the same column whatever text it is in
+    one = HashedCharNgrams((3, 3), 2**16, min_df=1).fit(["xyz"]).transform(["xyz", "a xyz b"])
+    assert set(one[0].indices) <= set(one[1].indices)
+
+
+def test_hashed_char_ngrams_handle_non_ascii():
+    texts = ["café ☕ naïve", "🎉🎉🎉"]
+    matrix = HashedCharNgrams((2, 3), 2**12, min_df=1).fit(texts).transform(texts)
+    assert matrix.shape[0] == 2 and matrix[1].sum() == (5 - 1) + (5 - 2)  # " 🎉🎉🎉 " is 5 code points
+
+
+def test_account_summary_shrinks_short_timelines_to_the_prior():
+    chatty = [make_single_post(f"@friend{i} ha, same here", account="chatty", reply_to=f"friend{i}") for i in range(40)]
+    lone = [make_single_post("Just listed! 3 bed, 2 bath. https://t.co/x", account="lone")]
+    frame = pd.concat(chatty + lone, ignore_index=True)
+    features = featurize(frame)
+    prior = pd.Series(0.2, index=ACCOUNT_FEATURES)
+    acc = account_features(frame["account"], features[STRUCTURAL + [c for c in features if c.startswith("sig_")]], prior, 5.0)
+    assert acc.loc[0, "acc_reply_other"] == pytest.approx((40 + 5 * 0.2) / 45)
+    assert acc.loc[40, "acc_reply_other"] == pytest.approx((0 + 5 * 0.2) / 6)
+    assert acc.loc[40, "acc_link"] == pytest.approx((1 + 5 * 0.2) / 6)
+    assert set(account_prior(frame["account"], features[STRUCTURAL + [c for c in features if c.startswith("sig_")]]).index) == set(ACCOUNT_FEATURES)

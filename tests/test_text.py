@@ -1,0 +1,52 @@
+"""The spaCy language layer: social tokenizer rules and each rule signal on real-shaped posts."""
+
+from __future__ import annotations
+
+import pytest
+
+from sociability.text import Lexicon, SocialNLP
+
+
+@pytest.fixture(scope="module")
+def nlp() -> SocialNLP:
+    return SocialNLP(Lexicon.from_config())
+
+
+def tokens(nlp: SocialNLP, text: str) -> list[str]:
+    return [t.text for t in next(nlp.pipe([text])) if not t.is_space]
+
+
+def test_tokenizer_keeps_social_tokens_whole(nlp):
+    words = tokens(nlp, "RT @Dana_Codes: slides up at https://t.co/Ab3xYz9QwE #PyConf2019!! 🎉🎉 $AAPL :) cc @wren@fosstodon.org")
+    for whole in ("@Dana_Codes", "https://t.co/Ab3xYz9QwE", "#PyConf2019", "🎉🎉", "$AAPL", ":)", "@wren@fosstodon.org"):
+        assert whole in words
+    assert words.count("!") == 2
+
+
+@pytest.mark.parametrize(
+    "signal, text",
+    [
+        ("call_to_action", "Early bird tickets for #SDSW close Friday, register now at https://t.co/x1y2z3"),
+        ("call_to_action", "New summer menu is here, link in bio"),
+        ("sales", "Flash sale: 20% off all prints this weekend only"),
+        ("own_content", "New blog post: my notes from the pandas sprint https://example.com/p"),
+        ("own_content", "We're excited to announce our new partnership with @citybikes"),
+        ("gratitude", "@jo_eats thank you so much for coming in last night!"),
+        ("gratitude", "#FF @maplecafe @spokeandchain @alderlibrary"),
+        ("congratulation", "Congrats @archie on the new role, well deserved"),
+        ("life_event", "Took my daughter to her first swim lesson this morning"),
+        ("feeling", "ugh, I hate when the train just sits outside the station"),
+        ("first_person_singular", "I finally fixed my bike"),
+        ("first_person_plural", "We are open late on Thursdays"),
+        ("second_person", "did you ever get the wheel build working on ARM"),
+        ("question", "What's everyone reading this weekend?"),
+    ],
+)
+def test_each_signal_fires(nlp, signal, text):
+    counts = nlp.signals(next(nlp.pipe([text])))
+    assert counts[signal] >= 1, counts
+
+
+def test_signals_stay_quiet_on_plain_text(nlp):
+    counts = nlp.signals(next(nlp.pipe(["Burned the pancakes again. Third Sunday in a row."])))
+    assert counts["call_to_action"] == counts["sales"] == counts["gratitude"] == counts["congratulation"] == 0
