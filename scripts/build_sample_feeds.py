@@ -28,6 +28,18 @@ MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])
 URL = re.compile(r"https?://\S+")
 
 
+def _fixed_time(archive: zipfile.ZipFile):
+    """writestr with a fixed member time, so rebuilding gives byte-identical zips."""
+    original = archive.writestr
+
+    def writestr(name: str, data: str) -> None:
+        info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        original(info, data)
+
+    return writestr
+
+
 def load(name: str) -> list[dict]:
     return [json.loads(line) for line in (SRC / f"{name}.jsonl").read_text().splitlines() if line.strip()]
 
@@ -89,6 +101,7 @@ def write_twitter_archive(name: str, display: str) -> Path:
                                  "entities": status["entities"]}})
     path = OUT / f"{name}-twitter-archive.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr = _fixed_time(archive)
         archive.writestr("data/account.js", "window.YTD.account.part0 = " + json.dumps(
             [{"account": {"username": display, "accountId": "1200" + str(len(name)), "accountDisplayName": display}}], indent=2))
         archive.writestr("data/tweets.js", "window.YTD.tweets.part0 = " + json.dumps(tweets, indent=2, ensure_ascii=False))
@@ -191,6 +204,7 @@ def write_mastodon(name: str) -> Path:
               "totalItems": len(items), "orderedItems": items}
     path = OUT / f"{name}-mastodon-export.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr = _fixed_time(archive)
         archive.writestr("outbox.json", json.dumps(outbox, indent=1, ensure_ascii=False))
         archive.writestr("actor.json", json.dumps({"id": actor, "type": "Person", "preferredUsername": user}, indent=1))
         archive.writestr("likes.json", json.dumps({"type": "OrderedCollection", "orderedItems": []}))
@@ -285,16 +299,12 @@ def write_labels(name: str, path: Path, **read_options) -> None:
 
 
 def main() -> None:
-    from sociability.feeds import ColumnMap
-
     write_labels("brightbowl", write_twitter_archive("brightbowl", "BrightBowl"))
     write_labels("drlenaprice", write_twarc2("drlenaprice", "DrLenaPrice"))
     write_labels("wren", write_mastodon("wren"))
     write_labels("sol-runs", write_bluesky("sol-runs"))
-    columns = ColumnMap.from_config(overrides={"text": "Message", "account": "Account", "created_at": "Date",
-                                               "post_id": "Post ID", "platform": "Network", "reply_to": "In reply to"})
-    write_labels("inkwellbooks", write_csv("inkwellbooks"), columns=columns)
-    write_labels("techwire", write_twitter_v1("techwire", "TechWireDaily"))
+    write_labels("inkwellbooks", write_csv("inkwellbooks"))  # its columns are found by configs/columns.toml
+    write_labels("techwire", write_twitter_v1("techwire", "techwire_daily"))
 
 
 if __name__ == "__main__":

@@ -228,6 +228,7 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
             self.context_model_ = self.account_model_ = None
             self.text_model_ = self._calibrated(text_model, folds).fit(F, y)
             self.oof_proba_ = self._oof_calibrated(oof, y, folds)
+            self._fit_quantification(y, groups_arr)
             return self
         accounts = X["account"].astype(str)
         rates = F[STRUCTURAL + [c for c in F.columns if c.startswith("sig_")]]
@@ -252,7 +253,49 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
         ])
         self.oof_proba_ = self._oof_calibrated(C, y, folds, context)
         self.context_model_ = self._calibrated(context, folds).fit(C, y)
+        self._fit_quantification(y, groups_arr)
         return self
+
+    def _fit_quantification(self, y: np.ndarray, accounts: np.ndarray | None = None) -> None:
+        """How the model errs on unseen accounts, for adjusted share estimates in profiles.
+
+        ``confusion_rates_[i, j]``: share of posts of true label i predicted j (out of fold);
+        ``probability_rates_[i, j]``: mean probability of j given to posts of true label i.
+        """
+        k = len(self.classes_)
+        predicted = np.argmax(self.oof_proba_, axis=1)
+        self.confusion_rates_ = np.zeros((k, k))
+        self.probability_rates_ = np.zeros((k, k))
+        for i, label in enumerate(self.classes_):
+            rows = y == label
+            self.confusion_rates_[i] = np.bincount(predicted[rows], minlength=k) / max(rows.sum(), 1)
+            self.probability_rates_[i] = self.oof_proba_[rows].mean(axis=0)
+        self.share_error_ = self._share_errors(y, accounts) if accounts is not None else {}
+
+    def _share_errors(self, y: np.ndarray, accounts: np.ndarray, min_posts: int = 15) -> dict[str, list[float]]:
+        """Root-mean-square error of each label's estimated share over held-out training accounts.
+
+        Profiles add it to their bootstrap intervals: resampling posts measures sampling noise,
+        this measures how far the classifier's shares stray on accounts it never saw.
+        """
+        from .profiles import METHODS, estimate_shares
+
+        rates = {"confusion_rates": self.confusion_rates_, "probability_rates": self.probability_rates_}
+        errors: dict[str, list[np.ndarray]] = {m: [] for m in METHODS}
+        sampling: list[np.ndarray] = []
+        for account in np.unique(accounts):
+            rows = accounts == account
+            if rows.sum() < min_posts:
+                continue
+            truth = np.array([(y[rows] == c).mean() for c in self.classes_])
+            sampling.append(truth * (1 - truth) / rows.sum())
+            for method in METHODS:
+                errors[method].append(estimate_shares(self.oof_proba_[rows], method, **rates) - truth)
+        if not sampling:
+            return {}
+        # short training timelines make errors noisy: remove the part sampling alone explains
+        noise = np.mean(sampling, axis=0)
+        return {m: np.sqrt(np.clip(np.mean(np.square(e), axis=0) - noise, 0, None)).round(4).tolist() for m, e in errors.items()}
 
     def _oof_calibrated(self, features: np.ndarray, y: np.ndarray, folds: list, estimator: Any = None) -> np.ndarray:
         """Out-of-fold probabilities of the final (calibrated) stage, for cross-validated metrics."""
