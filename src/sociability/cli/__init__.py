@@ -6,7 +6,7 @@ Each command lives in its own module and registers itself on :data:`app`.
 from __future__ import annotations
 
 from ._app import app
-from . import data, read, train  # noqa: F401  (registers commands)
+from . import data, profiles, read, train  # noqa: F401  (registers commands)
 
 
 def main() -> None:
