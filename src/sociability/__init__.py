@@ -29,3 +29,6 @@ from .model import LABELS, SociabilityClassifier, predict_posts  # noqa: E402
 from .persistence import LoadedModel, load_model, save_model  # noqa: E402
 
 __all__ += ["LABELS", "LoadedModel", "SociabilityClassifier", "load_model", "predict_posts", "save_model"]
+from .profiles import Comparison, Interval, Profile, compare, profile  # noqa: E402
+
+__all__ += ["Comparison", "Interval", "Profile", "compare", "profile"]
