@@ -51,6 +51,8 @@ def test_train_on_a_users_own_csv_writes_a_complete_card(tmp_path):
     assert 0.5 < card["metrics"]["cross_validated"]["macro_f1"] <= 1.0
     assert "test" not in card["metrics"]  # --data replaces the bundled split
     assert card["config"]["model"]["C"] == SMALL_MODEL["C"]
+    rates = card["quantification"]["confusion_rates"]
+    assert len(rates) == 4 and all(abs(sum(row) - 1) < 1e-3 for row in rates)
 
 
 def test_saved_model_round_trips(saved_model, small_model, small_posts):

@@ -181,6 +181,12 @@ def train(config: dict[str, Any], data: str | Path | None = None, progress: Call
         },
         "metrics": metrics,
         "train_seconds": round(seconds, 1),
+        # how the model errs on unseen accounts (out of fold): profiles use it to adjust shares
+        "quantification": {
+            "confusion_rates": np.round(model.confusion_rates_, 4).tolist(),
+            "probability_rates": np.round(model.probability_rates_, 4).tolist(),
+            "share_error": model.share_error_,
+        },
         "account_model": model.account_model_ is not None if model.use_account else False,
     }
     return TrainResult(model, card)

@@ -77,20 +77,32 @@ def side_by_side(comparison: Comparison) -> Table:
     return table
 
 
+# Options score and compare share (typer reads these as each parameter's default).
+MODEL_OPTION = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP)
+FORMAT_OPTION = typer.Option("auto", "--format", "-f", help=FORMAT_HELP)
+METHOD_OPTION = typer.Option(None, "--method", help=f"Share estimation: {', '.join(METHODS)} (default from configs/profile.toml).")
+CONFIG_OPTION = typer.Option(None, "--config", help="Profile config (default configs/profile.toml).")
+JSON_OPTION = typer.Option(False, "--json", help="Print a JSON list with one object per account.")
+CSV_OPTION = typer.Option(None, "--csv", help="Write one row per account as CSV.")
+MARKDOWN_OPTION = typer.Option(False, "--markdown", help="Print Markdown instead of a terminal table.")
+HTML_OPTION = typer.Option(None, "--html", help="Write a self-contained HTML report with charts.")
+PNG_OPTION = typer.Option(None, "--png", help="Save the charts as PNG files in this folder.")
+
+
 @app.command("score")
 @user_errors
 def score_command(
     feeds: list[Path] = typer.Argument(..., help="Feeds of one or more accounts (any format `sociability formats` lists).", show_default=False),
-    model: Path = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: Path = MODEL_OPTION,
     account: Optional[str] = typer.Option(None, "--account", "-a", help="Account handle, when the feed does not say."),
-    format: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
-    method: Optional[str] = typer.Option(None, "--method", help=f"Share estimation: {', '.join(METHODS)} (default from configs/profile.toml)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Profile config (default configs/profile.toml)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list with one object per account."),
-    csv: Optional[Path] = typer.Option(None, "--csv", help="Write one row per account as CSV."),
-    markdown: bool = typer.Option(False, "--markdown", help="Print Markdown instead of a terminal table."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report."),
-    png: Optional[Path] = typer.Option(None, "--png", help="Save the charts as PNG files in this folder."),
+    format: str = FORMAT_OPTION,
+    method: Optional[str] = METHOD_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    as_json: bool = JSON_OPTION,
+    csv: Optional[Path] = CSV_OPTION,
+    markdown: bool = MARKDOWN_OPTION,
+    html: Optional[Path] = HTML_OPTION,
+    png: Optional[Path] = PNG_OPTION,
 ) -> None:
     """Profile each account in the feeds: content mix, score, archetype, behaviour, advice.
 
@@ -108,17 +120,17 @@ def score_command(
 @user_errors
 def compare_command(
     feeds: list[Path] = typer.Argument(..., help="Feeds of the accounts to compare.", show_default=False),
-    model: Path = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: Path = MODEL_OPTION,
     by: str = typer.Option("account", "--by", help="What to compare: account (each account found in the feeds)."),
     only: Optional[list[str]] = typer.Option(None, "--only", help="Compare only these accounts (repeatable)."),
-    format: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
-    method: Optional[str] = typer.Option(None, "--method", help=f"Share estimation: {', '.join(METHODS)}."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Profile config (default configs/profile.toml)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list with one object per account."),
-    csv: Optional[Path] = typer.Option(None, "--csv", help="Write the side-by-side table as CSV."),
-    markdown: bool = typer.Option(False, "--markdown", help="Print Markdown instead of a terminal table."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report with charts."),
-    png: Optional[Path] = typer.Option(None, "--png", help="Save the charts as PNG files in this folder."),
+    format: str = FORMAT_OPTION,
+    method: Optional[str] = METHOD_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    as_json: bool = JSON_OPTION,
+    csv: Optional[Path] = CSV_OPTION,
+    markdown: bool = MARKDOWN_OPTION,
+    html: Optional[Path] = HTML_OPTION,
+    png: Optional[Path] = PNG_OPTION,
 ) -> None:
     """Compare accounts side by side, ranked by sociability score.
 
