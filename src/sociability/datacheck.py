@@ -18,11 +18,11 @@ import pandas as pd
 
 from .feeds import read_feed
 from .model import LABELS
+from .posts import URL_PATTERN
 from .text import EMOJI
 
 _TOKEN = re.compile(r"#\w+|@\w[\w.@-]*|\w+(?:['’]\w+)?|[!?]", re.UNICODE)
 _EMOJI = re.compile(EMOJI)
-_LINK = re.compile(r"https?://\S+|www\.\S+|\b(?:bit\.ly|ow\.ly|buff\.ly|t\.co)/\S+")
 GIVEAWAY_PRECISION = 0.9
 GIVEAWAY_COVERAGE = 0.2
 
@@ -107,7 +107,7 @@ def token_report(posts: pd.DataFrame, top: int = 6, min_count: int = 10) -> tupl
     """The most predictive tokens per label, and those that are giveaways."""
     by_token: dict[str, Counter] = defaultdict(Counter)
     for text, label, urls in zip(posts["text"], posts["label"], posts["urls"]):
-        tokens = {t.lower() for t in _TOKEN.findall(_LINK.sub(" ", text))}
+        tokens = {t.lower() for t in _TOKEN.findall(URL_PATTERN.sub(" ", text))}
         tokens = {("@mention" if t.startswith("@") else t) for t in tokens}
         if urls:
             tokens.add("<link>")

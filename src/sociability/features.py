@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .posts import same_account
+from .posts import is_link_only, same_account
 from .text import Lexicon, SocialNLP, is_emoji, is_url
 
 MARKERS = {"is_repost": "xrt", "is_quote": "xquote", "is_reply_other": "xreply", "is_self_reply": "xthread"}
@@ -117,7 +117,6 @@ def _normalise_tokens(doc, account: str) -> list[str]:
 
 def _structural(row: dict, doc, tokens: list[str], quote_self: bool) -> list[float]:
     text = str(row.get("text") or "")
-    content = [t for t in tokens if t not in ("xurl", "xuser", "xself") and (t[:1].isalnum() or t[:1] == "#")]
     letters = [c for c in text if c.isalpha()]
     urls = row.get("urls")
     mentions = row.get("mentions")
@@ -132,7 +131,7 @@ def _structural(row: dict, doc, tokens: list[str], quote_self: bool) -> list[flo
         float(bool(row.get("is_repost")) and same_account(row.get("reposted_from"), row.get("account"))),
         float(quote_self),
         float(text.lstrip().startswith("@")),
-        float(n_urls > 0 and len(content) <= 1),
+        float(is_link_only(text)),
         float(text.rstrip().endswith("…")),
         float(not text.strip()),
         math.log1p(len(mentions) if mentions is not None else 0),

@@ -54,7 +54,7 @@ _MENTION = re.compile(
     r"(?:@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)?)"
 )
 _TWITTER_HANDLE = re.compile(r"[A-Za-z0-9_]+")
-_URL = re.compile(
+URL_PATTERN = re.compile(
     r"(?:https?://|www\.)[^\s<>\"]+"
     r"|\b(?:bit\.ly|ow\.ly|buff\.ly|t\.co|goo\.gl|tinyurl\.com|instagr\.am|lnkd\.in|youtu\.be|fb\.me)/[^\s<>\"]+",
     re.IGNORECASE,
@@ -90,16 +90,24 @@ def clean_text(text: str | None) -> str:
 def extract_urls(text: str) -> list[str]:
     """URLs in a post's text, trailing punctuation trimmed."""
     urls = []
-    for match in _URL.finditer(text):
+    for match in URL_PATTERN.finditer(text):
         url = match.group(0).rstrip(_TRAILING_PUNCT)
         if len(url) > 4:
             urls.append(url)
     return urls
 
 
+def is_link_only(text: str) -> bool:
+    """A bare link: a URL and at most one word besides links and @handles."""
+    if not URL_PATTERN.search(text):
+        return False
+    words = [w for w in URL_PATTERN.sub(" ", text).split() if not w.startswith("@") and any(c.isalnum() for c in w)]
+    return len(words) <= 1
+
+
 def extract_mentions(text: str, platform: str = "other") -> list[str]:
     """@-handles named in a post's text, normalised, in order, without repeats."""
-    text_wo_urls = _URL.sub(" ", text)
+    text_wo_urls = URL_PATTERN.sub(" ", text)
     found: list[str] = []
     for match in _MENTION.finditer(text_wo_urls):
         handle = match.group(1)
@@ -117,7 +125,7 @@ def extract_mentions(text: str, platform: str = "other") -> list[str]:
 def extract_hashtags(text: str) -> list[str]:
     """Hashtags without ``#``, lower-cased, in order, without repeats."""
     tags: list[str] = []
-    for match in _HASHTAG.finditer(_URL.sub(" ", text)):
+    for match in _HASHTAG.finditer(URL_PATTERN.sub(" ", text)):
         tag = match.group(1).lower()
         if tag not in tags:
             tags.append(tag)

@@ -25,7 +25,7 @@ from scipy.special import erfinv
 from .config import load_toml
 from .datacheck import normalise_for_duplicates
 from .errors import SociabilityError
-from .posts import same_account
+from .posts import is_link_only, same_account
 
 METHODS = ("cc", "pcc", "acc", "pacc")
 
@@ -94,7 +94,7 @@ def behaviour_metrics(posts: pd.DataFrame) -> dict[str, float]:
     own = ~posts["is_repost"].to_numpy(dtype=bool)
     reply_other = posts["is_reply"].to_numpy(dtype=bool) & ~posts["is_self_reply"].to_numpy(dtype=bool)
     has_link = posts["urls"].map(len).to_numpy() > 0
-    link_only = has_link & (posts["text"].map(_words_besides_links).to_numpy() <= 1)
+    link_only = posts["text"].map(is_link_only).to_numpy(dtype=bool)
     engaged = set()
     for reply_to, mentions in zip(posts["reply_to"], posts["mentions"]):
         for handle in ([reply_to] if reply_to else []) + [m for m in mentions]:
@@ -115,10 +115,6 @@ def behaviour_metrics(posts: pd.DataFrame) -> dict[str, float]:
         "duplicate_share": float(duplicate.mean()) if len(posts) else 0.0,
         "cross_posted_share": float(cross.mean()) if len(posts) else 0.0,
     }
-
-
-def _words_besides_links(text: str) -> int:
-    return len([w for w in text.split() if not w.startswith(("http://", "https://", "www.", "@", "#"))])
 
 
 def duplicate_flags(posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 
 from .config import load_toml
 from .errors import SociabilityError
+from .posts import URL_PATTERN
 
 # Emoji and pictographs (incl. flags, skin tones, joiners) kept together as one token.
 EMOJI = "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U0001F3FB-\U0001F3FF]"
@@ -51,9 +52,7 @@ def social_tokenizer(nlp: Language) -> Tokenizer:
 
 
 def is_url(token: str) -> bool:
-    return token.startswith(("http://", "https://", "www.")) or bool(
-        re.match(r"^(?:bit\.ly|ow\.ly|buff\.ly|t\.co|goo\.gl|tinyurl\.com|instagr\.am|lnkd\.in|youtu\.be|fb\.me)/", token)
-    )
+    return bool(URL_PATTERN.match(token))
 
 
 def is_emoji(token: str) -> bool:
