@@ -50,3 +50,29 @@ def test_each_signal_fires(nlp, signal, text):
 def test_signals_stay_quiet_on_plain_text(nlp):
     counts = nlp.signals(next(nlp.pipe(["Burned the pancakes again. Third Sunday in a row."])))
     assert counts["call_to_action"] == counts["sales"] == counts["gratitude"] == counts["congratulation"] == 0
+
+
+def test_fast_path_matches_the_spacy_tokenizer_and_matchers(nlp):
+    texts = [
+        "RT @Dana_Codes: slides up at https://t.co/Ab3xYz9QwE #PyConf2019!! 🎉🎉 $AAPL :)",
+        "Early bird tickets close Friday,register now!!! (link in bio)",
+        "sign\nup now  please\n\nthanks @wren@fosstodon.org https://t.co/x\n",
+        "I'm so tired lol... we're hiring—apply today: bit.ly/2kXy7Qp",
+        " leading and trailing ",
+        "Congrats @archie!!!Well deserved 👏🏽👏🏽",
+    ]
+    for text, doc in zip(texts, nlp.pipe(texts)):
+        fast = nlp.token_texts(text)
+        assert [t for t in fast if t != " "] == [t.text for t in doc if not t.is_space]
+        assert nlp.count_signals(fast) == nlp.signals(doc)
+    assert nlp.token_texts(texts[0]) == nlp.token_texts(texts[0])  # cached chunks give the same tokens
+
+
+def test_fast_path_matches_spacy_on_real_posts(nlp, shared_real):
+    from sociability import read_feed
+
+    texts = list(read_feed(shared_real / "dev.jsonl").posts["text"])
+    for text, doc in zip(texts, nlp.pipe(texts)):
+        fast = nlp.token_texts(text)
+        assert [t for t in fast if t != " "] == [t.text for t in doc if not t.is_space], text
+        assert nlp.count_signals(fast) == nlp.signals(doc), text

@@ -69,21 +69,21 @@ class PostFeaturizer(TransformerMixin, BaseEstimator):
         rows = X.to_dict(orient="records") if isinstance(X, pd.DataFrame) else list(X)
         texts = [str(r.get("text") or "") for r in rows]
         out_text, structural, signals = [], [], []
-        for row, doc in zip(rows, nlp.pipe(texts)):
+        for row, text in zip(rows, texts):
             account = row.get("account") or ""
-            tokens = _normalise_tokens(doc, account)
+            raw = nlp.token_texts(text)
+            tokens = _normalise_tokens(raw, account)
             markers = [m for key, m in MARKERS.items() if _flag(row, key)]
             norm = " ".join(markers + tokens)
             quoted = row.get("quoted_text")
             quote_self = False
             if self.include_quoted and row.get("is_quote") and isinstance(quoted, str) and quoted:
-                quoted_doc = nlp.nlp.tokenizer(quoted)
-                quoted_tokens = _normalise_tokens(quoted_doc, account)
+                quoted_tokens = _normalise_tokens(nlp.token_texts(quoted), account)
                 quote_self = "xself" in quoted_tokens
                 norm += " xquoted " + " ".join(quoted_tokens)
             out_text.append(norm)
-            structural.append(_structural(row, doc, tokens, quote_self))
-            sig = nlp.signals(doc)
+            structural.append(_structural(row, raw, tokens, quote_self))
+            sig = nlp.count_signals(raw)
             signals.append([math.log1p(sig[name]) for name in self.signal_names_])
         frame = pd.DataFrame(structural, columns=STRUCTURAL, index=X.index if isinstance(X, pd.DataFrame) else None)
         frame.insert(0, "norm_text", out_text)
@@ -97,11 +97,11 @@ def _flag(row: dict, key: str) -> bool:
     return bool(row.get(key))
 
 
-def _normalise_tokens(doc, account: str) -> list[str]:
+def _normalise_tokens(raw: list[str], account: str) -> list[str]:
+    """Lower-cased tokens with the account's handle as xself, others as xuser, links as xurl."""
     tokens = []
-    for token in doc:
-        text = token.text
-        if token.is_space:
+    for text in raw:
+        if text == " ":
             continue
         if text.startswith("@") and len(text) > 1:
             handle = text[1:].lower().rstrip(".")
@@ -115,9 +115,9 @@ def _normalise_tokens(doc, account: str) -> list[str]:
     return tokens
 
 
-def _structural(row: dict, doc, tokens: list[str], quote_self: bool) -> list[float]:
+def _structural(row: dict, raw: list[str], tokens: list[str], quote_self: bool) -> list[float]:
     text = str(row.get("text") or "")
-    letters = [c for c in text if c.isalpha()]
+    letters = list(filter(str.isalpha, text))
     urls = row.get("urls")
     mentions = row.get("mentions")
     hashtags = row.get("hashtags")
@@ -137,11 +137,11 @@ def _structural(row: dict, doc, tokens: list[str], quote_self: bool) -> list[flo
         math.log1p(len(mentions) if mentions is not None else 0),
         math.log1p(n_urls),
         math.log1p(len(hashtags) if hashtags is not None else 0),
-        math.log1p(sum(1 for t in doc if is_emoji(t.text))),
+        math.log1p(sum(1 for t in raw if is_emoji(t))),
         math.log1p(len(text)) / 6.0,
         math.log1p(len(tokens)) / 4.0,
         float("!" in text),
-        (sum(c.isupper() for c in letters) / len(letters)) if len(letters) >= 8 else 0.0,
+        (sum(map(str.isupper, letters)) / len(letters)) if len(letters) >= 8 else 0.0,
     ]
 
 
