@@ -129,11 +129,15 @@ class SocialNLP:
         spaCy tokenizes each space-separated chunk on its own, so the tokens of a chunk are
         computed once by the tokenizer and remembered; posts repeat most of their chunks.
         """
-        out: list[str] = []
         cache = self._chunks
         if len(cache) > 500_000:
             cache.clear()
-        for chunk in text.split(" "):
+        chunks = text.split(" ")
+        missing = [c for c in chunks if c and c not in cache and not (c.isalnum() or _TOKEN_MATCH.fullmatch(c))]
+        if len(missing) > 3:  # then one tokenizer call for the whole text beats one per chunk
+            self._learn_chunks(text, chunks)
+        out: list[str] = []
+        for chunk in chunks:
             if not chunk:
                 out.append(" ")
                 continue
@@ -146,6 +150,22 @@ class SocialNLP:
                 cache[chunk] = tokens
             out.extend(tokens)
         return out
+
+    def _learn_chunks(self, text: str, chunks: list[str]) -> None:
+        """Tokenize the whole text once and remember each chunk's tokens (by character offsets)."""
+        starts, position = [], 0
+        for chunk in chunks:
+            starts.append(position)
+            position += len(chunk) + 1
+        found: list[list[str]] = [[] for _ in chunks]
+        index = 0
+        for token in self.nlp.tokenizer(text):
+            while index + 1 < len(starts) and token.idx >= starts[index + 1]:
+                index += 1
+            found[index].append(" " if token.is_space else token.text)
+        for chunk, tokens in zip(chunks, found):
+            if chunk:
+                self._chunks[chunk] = tuple(tokens)
 
     def count_signals(self, tokens: list[str]) -> dict[str, int]:
         """How often each signal fires in tokens from :meth:`token_texts`; same counts as :meth:`signals`."""
