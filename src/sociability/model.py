@@ -4,14 +4,16 @@ Two stages, both scikit-learn:
 
 1. **Text model**: word n-gram TF-IDF, hashed character n-gram TF-IDF and structural/rule-signal
    columns of :class:`~sociability.features.PostFeaturizer`, into a logistic regression.
-2. **Context model**: the text model's (out-of-fold) probabilities, the post's structure and a
-   summary of its account's timeline (:func:`~sociability.features.account_features`, including
-   the account's average text-model probabilities), into a second logistic regression with
-   interactions, calibrated with :class:`~sklearn.calibration.CalibratedClassifierCV`.
+2. **Context model**: the text model's (out-of-fold) probabilities; the probability that the
+   account is an organisation, from an account model that reads the account's whole timeline
+   (its own words and the rates of :func:`~sociability.features.account_features`; trained when
+   the labeled data says which accounts are organisations); the account's average text-model
+   probabilities; the post's structure; and their interactions, into a second logistic
+   regression calibrated with :class:`~sklearn.calibration.CalibratedClassifierCV`.
 
 The second stage is what lets the same link post read as brand broadcasting from an organisation
 and as personal sharing from a person. A single post without a timeline is its own (one-post)
-account, whose summary is shrunk almost entirely to the average account.
+account, whose averages are shrunk toward the average account.
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ from .features import (
 
 LABELS: list[str] = ["self_promotion", "vanity_retweet", "personal_sharing", "genuine_conversation"]
 """The four kinds of post, in the order probability columns use."""
-
 
 
 def _fit_predict(model: Pipeline, F: pd.DataFrame, y: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
