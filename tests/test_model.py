@@ -88,3 +88,14 @@ def test_explain_names_the_features_that_pushed(small_model):
     assert result.label == "vanity_retweet"
     assert "mentions_self" in [name for name, _ in result.pushed_toward]
     assert sum(result.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_parallel_prediction_splits_by_account_and_agrees(small_model, small_posts, monkeypatch):
+    import sociability.model as model_module
+
+    monkeypatch.setattr(model_module, "PARALLEL_MIN_POSTS", 10)
+    posts = small_posts.drop(columns=["label"])
+    one = model_module.predict_by_account(small_model, posts, 1)
+    two = model_module.predict_by_account(small_model, posts, 2)
+    assert np.allclose(one, two, atol=1e-12)  # each account keeps its whole timeline as context
+    assert np.allclose(one, small_model.predict_proba(posts), atol=1e-12)

@@ -18,6 +18,7 @@ account, whose averages are shrunk toward the average account.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -366,9 +367,37 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
         return self._aligned(self.text_model_, self.text_model_.predict_proba(F))
 
 
-def predict_posts(estimator: SociabilityClassifier, posts: pd.DataFrame) -> pd.DataFrame:
+PARALLEL_MIN_POSTS = 4000
+"""Below this many posts, worker start-up costs more than it saves."""
+
+
+def predict_by_account(estimator: SociabilityClassifier, posts: pd.DataFrame, n_jobs: int | None = 1) -> np.ndarray:
+    """``predict_proba`` spread over processes, each taking whole accounts.
+
+    An account's posts are its context, so they always stay together; the result is the same as
+    one call on all posts. ``n_jobs`` None or < 1 means all cores.
+    """
+    jobs = n_jobs if n_jobs and n_jobs > 0 else (os.cpu_count() or 1)
+    if jobs == 1 or len(posts) < PARALLEL_MIN_POSTS or posts["account"].nunique() < 2:
+        return estimator.predict_proba(posts)
+    sizes = posts.groupby("account", sort=False).size().sort_values(ascending=False)
+    chunks: list[list[str]] = [[] for _ in range(jobs * 2)]
+    load = np.zeros(len(chunks))
+    for account, size in sizes.items():  # largest first into the lightest chunk
+        lightest = int(np.argmin(load))
+        chunks[lightest].append(account)
+        load[lightest] += size
+    indices = [np.flatnonzero(posts["account"].isin(set(chunk)).to_numpy()) for chunk in chunks if chunk]
+    parts = Parallel(n_jobs=jobs)(delayed(estimator.predict_proba)(posts.iloc[index]) for index in indices)
+    proba = np.zeros((len(posts), len(estimator.classes_)))
+    for index, part in zip(indices, parts):
+        proba[index] = part
+    return proba
+
+
+def predict_posts(estimator: SociabilityClassifier, posts: pd.DataFrame, n_jobs: int | None = 1) -> pd.DataFrame:
     """The posts with ``label`` and one ``p_<label>`` probability column per label appended."""
-    proba = estimator.predict_proba(posts) if len(posts) else np.zeros((0, len(estimator.classes_)))
+    proba = predict_by_account(estimator, posts, n_jobs) if len(posts) else np.zeros((0, len(estimator.classes_)))
     out = posts.reset_index(drop=True).copy()
     out["label"] = estimator.classes_[np.argmax(proba, axis=1)] if len(posts) else pd.Series([], dtype=object)
     for j, label in enumerate(estimator.classes_):

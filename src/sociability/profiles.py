@@ -25,6 +25,7 @@ from scipy.special import erfinv
 from .config import load_toml
 from .datacheck import normalise_for_duplicates
 from .errors import SociabilityError
+from .model import predict_by_account
 from .posts import is_link_only, same_account
 
 METHODS = ("cc", "pcc", "acc", "pacc")
@@ -227,7 +228,7 @@ def load_profile_config(path: str | Path = "profile.toml") -> dict[str, Any]:
 
 
 def profile(posts: pd.DataFrame, model: Any, config: dict[str, Any] | None = None, method: str | None = None,
-            proba: np.ndarray | None = None) -> list[Profile]:
+            proba: np.ndarray | None = None, n_jobs: int | None = 1) -> list[Profile]:
     """One profile per account in ``posts`` (a canonical post table).
 
     Parameters
@@ -237,6 +238,7 @@ def profile(posts: pd.DataFrame, model: Any, config: dict[str, Any] | None = Non
     config : profile settings (default ``configs/profile.toml``).
     method : share estimation method, overriding the config (``cc``, ``pcc``, ``acc``, ``pacc``).
     proba : precomputed probabilities (rows as ``posts``), to skip prediction.
+    n_jobs : processes for prediction (accounts are split between them; same result).
     """
     estimator = getattr(model, "estimator", model)
     config = config or load_profile_config()
@@ -245,7 +247,7 @@ def profile(posts: pd.DataFrame, model: Any, config: dict[str, Any] | None = Non
         raise SociabilityError(f"unknown share method {method!r}; choose one of {', '.join(METHODS)}")
     posts = posts.reset_index(drop=True)
     if proba is None:
-        proba = estimator.predict_proba(posts)
+        proba = predict_by_account(estimator, posts, n_jobs)
     classes = [str(c) for c in estimator.classes_]
     out = []
     for account, index in posts.groupby("account", sort=False).indices.items():

@@ -19,7 +19,7 @@ from .train import DEFAULT_MODEL, MODEL_HELP
 
 
 def _profiles(feeds: list[Path], model: Path, account: Optional[str], format: str, method: Optional[str],
-              config: Optional[Path], only: Optional[list[str]] = None):
+              config: Optional[Path], only: Optional[list[str]] = None, jobs: int = 0):
     loaded = load_model(model)
     with console.status("reading feeds...") as status:
         result = read_feeds(feeds, format=format, account=account, columns=column_map(None))
@@ -30,7 +30,7 @@ def _profiles(feeds: list[Path], model: Path, account: Optional[str], format: st
         if posts.empty:
             raise SociabilityError(f"no posts to profile in {', '.join(map(str, feeds))}")
         status.update(f"labeling {len(posts):,} posts...")
-        profiles = profile(posts, loaded, load_profile_config(config or "profile.toml"), method=method)
+        profiles = profile(posts, loaded, load_profile_config(config or "profile.toml"), method=method, n_jobs=jobs)
     err_console.print(result.summary() + f"; {posts['account'].nunique():,} account(s) profiled", markup=False, highlight=False)
     return profiles
 
@@ -87,6 +87,7 @@ CSV_OPTION = typer.Option(None, "--csv", help="Write one row per account as CSV.
 MARKDOWN_OPTION = typer.Option(False, "--markdown", help="Print Markdown instead of a terminal table.")
 HTML_OPTION = typer.Option(None, "--html", help="Write a self-contained HTML report with charts.")
 PNG_OPTION = typer.Option(None, "--png", help="Save the charts as PNG files in this folder.")
+JOBS_OPTION = typer.Option(0, "--jobs", "-j", help="Processes for labeling posts (0: all cores); accounts are split between them.")
 
 
 @app.command("score")
@@ -103,6 +104,7 @@ def score_command(
     markdown: bool = MARKDOWN_OPTION,
     html: Optional[Path] = HTML_OPTION,
     png: Optional[Path] = PNG_OPTION,
+    jobs: int = JOBS_OPTION,
 ) -> None:
     """Profile each account in the feeds: content mix, score, archetype, behaviour, advice.
 
@@ -112,7 +114,7 @@ def score_command(
 
     Example: sociability score my-twitter-archive.zip --html report.html
     """
-    profiles = _profiles(feeds, model, account, format, method, config)
+    profiles = _profiles(feeds, model, account, format, method, config, jobs=jobs)
     _render(compare(profiles), as_json, csv, markdown, html, png, "Sociability profile")
 
 
@@ -131,6 +133,7 @@ def compare_command(
     markdown: bool = MARKDOWN_OPTION,
     html: Optional[Path] = HTML_OPTION,
     png: Optional[Path] = PNG_OPTION,
+    jobs: int = JOBS_OPTION,
 ) -> None:
     """Compare accounts side by side, ranked by sociability score.
 
@@ -142,7 +145,7 @@ def compare_command(
     """
     if by != "account":
         raise SociabilityError(f"--by {by!r}: only 'account' is supported")
-    profiles = _profiles(feeds, model, None, format, method, config, only)
+    profiles = _profiles(feeds, model, None, format, method, config, only, jobs)
     comparison = compare(profiles)
     _render(comparison, as_json, csv, markdown, html, png, "Sociability comparison")
     if not as_json and not markdown and len(comparison.differences):

@@ -110,6 +110,7 @@ def predict_command(
     account: Optional[str] = typer.Option(None, "--account", "-a", help="Account handle, when the feed does not say."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write rejected records here as JSONL."),
     head: int = typer.Option(10, "--head", "-n", help="Show this many labeled posts."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes for labeling (0: all cores); accounts are split between them."),
 ) -> None:
     """Label every post of the feeds with the model.
 
@@ -121,7 +122,7 @@ def predict_command(
     """
     loaded = load_model(model)
     result = read_feeds(feeds, format=format, account=account, columns=column_map(None))
-    predictions = predict_posts(loaded.estimator, result.posts)
+    predictions = predict_posts(loaded.estimator, result.posts, n_jobs=jobs)
     if out is not None:
         write_posts(predictions, out)
     if rejects is not None:
