@@ -105,7 +105,7 @@ def _normalise_tokens(raw: list[str], account: str) -> list[str]:
             continue
         if text.startswith("@") and len(text) > 1:
             handle = text[1:].lower().rstrip(".")
-            tokens.append("xself" if same_account(handle, account) or same_account(handle.split("@")[0], account.split("@")[0] if "@" in account else account) and "@" in account else "xuser")
+            tokens.append("xself" if _names_account(handle, account) else "xuser")
         elif is_url(text.lower()):
             tokens.append("xurl")
         elif text[:1].isdigit():
@@ -113,6 +113,14 @@ def _normalise_tokens(raw: list[str], account: str) -> list[str]:
         else:
             tokens.append(text.lower())
     return tokens
+
+
+def _names_account(handle: str, account: str) -> bool:
+    """A handle naming the account; a Mastodon account's user name counts on any server."""
+    if same_account(handle, account):
+        return True
+    local = handle.split("@")[0]
+    return "@" in account and bool(local) and local == account.split("@")[0]
 
 
 def _structural(row: dict, raw: list[str], tokens: list[str], quote_self: bool) -> list[float]:
