@@ -149,3 +149,18 @@ def test_truncated_fixtures_never_crash(fixtures, tmp_path, name, fraction):
     path = tmp_path / source.name
     path.write_bytes(data[: int(len(data) * fraction)])
     check_valid_or_feed_error(path)
+
+
+def test_truncated_gzipped_csv_is_one_clear_error(tmp_path):
+    import gzip
+    import hashlib
+
+    rows = ["id,account,created_at,text"] + [
+        f"{i},amy,2020-01-01,{hashlib.sha256(str(i).encode()).hexdigest()} note {i}" for i in range(4000)
+    ]
+    data = gzip.compress("\n".join(rows).encode())
+    path = tmp_path / "export.csv.gz"
+    path.write_bytes(data[: int(len(data) * 0.9)])  # cut off after the first blocks decompress
+    with pytest.raises(FeedError, match=r"export.csv.gz:\d+: cannot read file \(EOFError") as info:
+        list(read_feed(path).posts["text"])
+    assert "\n" not in str(info.value)

@@ -43,18 +43,42 @@ def open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8", errors="replace", newline="")
 
 
+READ_ERRORS = (OSError, EOFError)
+"""What reading a damaged or truncated file raises (gzip.BadGzipFile is an OSError)."""
+
+
+def unreadable(path: Path | str, exc: BaseException, line: int | None = None) -> FeedError:
+    return FeedError(path, f"cannot read file ({exc.__class__.__name__}: {exc})", line=line)
+
+
 def read_text(path: Path) -> str:
     """Whole file as text, with a FeedError for unreadable or empty files."""
     try:
         with open_text(path) as handle:
             text = handle.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise FeedError(path, f"cannot read file ({exc.__class__.__name__}: {exc})") from None
+    except READ_ERRORS as exc:
+        raise unreadable(path, exc) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         raise FeedError(path, "file is empty")
     return text
+
+
+def check_not_empty(path: Path) -> None:
+    """:func:`read_text`'s checks without holding the file: stops at the first non-blank block."""
+    try:
+        with open_text(path) as handle:
+            first = True
+            while block := handle.read(1 << 16):
+                if first and block.startswith("\ufeff"):
+                    block = block[1:]
+                first = False
+                if block.strip():
+                    return
+    except READ_ERRORS as exc:
+        raise unreadable(path, exc) from None
+    raise FeedError(path, "file is empty")
 
 
 def parse_json_document(text: str, source: str) -> Any:

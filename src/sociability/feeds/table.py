@@ -17,7 +17,7 @@ from typing import Any
 from ..config import load_toml
 from ..errors import FeedError
 from ..posts import leading_mention, make_post, normalize_handle, split_retweet_prefix
-from ._io import Item, Reject, iter_jsonl, looks_like_jsonl, open_text, parse_json_document, read_text
+from ._io import READ_ERRORS, Item, Reject, check_not_empty, iter_jsonl, looks_like_jsonl, open_text, parse_json_document, read_text, unreadable
 
 FIELDS = (
     "text", "account", "created_at", "post_id", "platform", "is_repost", "reposted_from",
@@ -181,7 +181,7 @@ def _rows_to_items(rows: Iterable[tuple[int | None, int | None, Any]], source: s
 def _iter_csv(path: Path, account: str | None, columns: ColumnMap, platform: str | None,
               delimiter: str | None) -> Iterator[Item]:
     source = str(path)
-    read_text(path)  # empty and unreadable files fail here, with the file named
+    check_not_empty(path)  # empty and unreadable files fail here, with the file named
     with open_text(path) as handle:
         if delimiter is None:
             sample = handle.read(64 * 1024)
@@ -202,6 +202,8 @@ def _iter_csv(path: Path, account: str | None, columns: ColumnMap, platform: str
                     row = next(reader)
                 except StopIteration:
                     return
+                except READ_ERRORS as exc:  # e.g. a .csv.gz cut off mid-way
+                    raise unreadable(source, exc, line=start) from None
                 except csv.Error as exc:
                     yield start, None, Reject(source, start, f"malformed CSV row: {exc}")
                     start = reader.line_num + 1
