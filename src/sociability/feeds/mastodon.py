@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -127,33 +127,34 @@ def _load_outbox(path: Path) -> tuple[Any, str, Any]:
         return parse_json_document(read_text(outbox), str(outbox)), str(outbox), actor
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            return _from_members(path, {n: archive.read for n in archive.namelist()})
+            return _from_members(path, archive.namelist(), archive.read)
     if path.name.endswith((".tar.gz", ".tgz", ".tar")):
         try:
             with tarfile.open(path) as archive:
                 members = {m.name: m for m in archive.getmembers() if m.isfile()}
-                return _from_members(path, {n: (lambda name, a=archive, m=members: a.extractfile(m[name]).read()) for n in members})
+                return _from_members(path, list(members), lambda name: archive.extractfile(members[name]).read())
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise FeedError(path, f"damaged archive ({exc})") from None
     return parse_json_document(read_text(path), str(path)), str(path), None
 
 
-def _from_members(path: Path, readers: dict) -> tuple[Any, str, Any]:
-    outbox_names = [n for n in readers if n.rsplit("/", 1)[-1] == "outbox.json"]
+def _from_members(path: Path, names: list[str], read: Callable[[str], bytes]) -> tuple[Any, str, Any]:
+    """outbox.json (and actor.json, when present and sound) from an export archive's members."""
+    outbox_names = [n for n in names if n.rsplit("/", 1)[-1] == "outbox.json"]
     if not outbox_names:
         raise FeedError(path, "archive holds no outbox.json (is it a Mastodon export?)")
     name = outbox_names[0]
     source = f"{path}:{name}"
     try:
-        text = readers[name](name).decode("utf-8", errors="replace")
+        text = read(name).decode("utf-8", errors="replace")
     except Exception as exc:  # noqa: BLE001 - any decompression failure is a damaged archive
         raise FeedError(source, f"damaged archive member ({exc.__class__.__name__})") from None
     actor = None
-    actor_names = [n for n in readers if n.rsplit("/", 1)[-1] == "actor.json"]
+    actor_names = [n for n in names if n.rsplit("/", 1)[-1] == "actor.json"]
     if actor_names:
         try:
-            actor = parse_json_document(readers[actor_names[0]](actor_names[0]).decode("utf-8", "replace"), f"{path}:{actor_names[0]}")
-        except FeedError:
+            actor = parse_json_document(read(actor_names[0]).decode("utf-8", "replace"), f"{path}:{actor_names[0]}")
+        except Exception:  # noqa: BLE001 - a damaged actor.json only costs the handle, which the outbox also gives
             actor = None
     if not text.strip():
         raise FeedError(source, "file is empty")
