@@ -26,6 +26,9 @@ import pandas as pd
 from sociability import load_model, read_feed, read_feeds
 from sociability.profiles import METHODS, load_profile_config, profile
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_eval import real_context  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -71,8 +74,7 @@ def real(model, config, folder: Path) -> dict | None:
     dev = read_feed(dev_path).posts
     strata = [json.loads(line).get("stratum") for line in dev_path.read_text().splitlines() if line.strip()]
     dev = dev[np.array(strata) == "timeline_random"].reset_index(drop=True)
-    timelines = read_feeds([folder / "timelines.jsonl"]).posts
-    context = timelines[timelines["account"].isin(set(dev["account"])) & ~timelines["post_id"].isin(set(dev["post_id"]))]
+    context = real_context(dev, folder)
     full = pd.concat([dev.drop(columns=["label"]), context], ignore_index=True)
     proba = model.estimator.predict_proba(full)[: len(dev)]
     truth = dev.groupby("account")["label"].value_counts(normalize=True).unstack(fill_value=0.0)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -87,8 +88,6 @@ def evaluate_command(
     Example: sociability evaluate data/labeled/test.jsonl --model models/default
     """
     loaded = load_model(model)
-    import pandas as pd
-
     posts = pd.concat([load_labeled(path, loaded.labels) for path in data], ignore_index=True)
     metrics = compute_metrics(posts["label"], loaded.estimator.predict_proba(posts), loaded.labels)
     if as_json:
