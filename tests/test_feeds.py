@@ -290,3 +290,57 @@ def test_real_posts_read_cleanly(shared_real):
     real = [json.loads(line) for line in open(shared_real / "dev.jsonl")]
     assert list(result.posts["is_repost"]) == [bool(r["is_retweet"]) for r in real]
     assert list(result.posts["reply_to"]) == [(r["in_reply_to"] or "").lower() or None for r in real]
+
+
+# ------------------------------------------------------------------ streaming JSONL
+
+
+def _table_record(i: int, **extra) -> dict:
+    return {"id": str(i), "account": "amy", "created_at": "2021-03-04T05:06:07Z", "text": f"note {i} #n{i}", **extra}
+
+
+def test_jsonl_keeps_line_numbers_through_bom_crlf_and_blank_lines(tmp_path):
+    lines = [json.dumps(_table_record(1)), "", json.dumps(_table_record(2)), "{not json", "  ",
+             json.dumps({"id": "5", "account": "amy", "text": "no date"}), json.dumps(_table_record(7))]
+    path = tmp_path / "posts.jsonl"
+    path.write_bytes(("\ufeff" + "\r\n".join(lines)).encode())  # BOM, CRLF, no newline at the end
+    result = read_feed(path)
+    assert_balanced(result)
+    assert list(result.posts["post_id"]) == ["1", "2", "7"]
+    assert [r.line for r in result.rejects] == [4, 6]
+    assert result.rejects[0].reason.startswith("malformed JSON line") and "date" in result.rejects[1].reason
+
+
+def test_jsonl_first_record_longer_than_the_head_is_still_jsonl(fixtures, tmp_path):
+    page = json.loads((fixtures / "twarc2.jsonl").read_text().splitlines()[0])
+    page["includes"]["users"] += [{"id": str(10**6 + i), "username": f"filler{i}"} for i in range(5000)]
+    path = tmp_path / "pages.jsonl"
+    path.write_text(json.dumps(page) + "\n" + json.dumps(page) + "\n")
+    assert len(path.read_text().splitlines()[0]) > 1 << 16
+    assert detect_format(path) == "twitter-v2"
+    result = read_feed(path)
+    assert result.n_rejected == 0 and result.n_accepted == 2 * len(page["data"])
+
+
+def test_truncated_jsonl_gz_is_detected_from_its_head_and_names_the_line(tmp_path):
+    import gzip
+    import hashlib
+
+    rows = [json.dumps(_table_record(i, text=hashlib.sha256(str(i).encode()).hexdigest())) for i in range(4000)]
+    data = gzip.compress("\n".join(rows).encode())
+    path = tmp_path / "export.jsonl.gz"
+    path.write_bytes(data[: int(len(data) * 0.9)])
+    assert detect_format(path) == "table"  # the head alone decides; the cut lies far beyond it
+    with pytest.raises(FeedError, match=r"export.jsonl.gz:\d+: cannot read file \(EOFError") as info:
+        read_feed(path)
+    assert 1000 < info.value.line <= 4000
+
+
+def test_empty_jsonl_gz_is_one_clear_error(tmp_path):
+    import gzip
+
+    path = tmp_path / "nothing.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n \n"))
+    for format in ("auto", "table", "twitter-v1", "twitter-v2"):
+        with pytest.raises(FeedError, match="nothing.jsonl.gz: file is empty"):
+            read_feed(path, format=format)

@@ -23,7 +23,7 @@ import pandas as pd
 from ..errors import FeedError
 from ..posts import to_frame
 from . import bluesky, mastodon, table, twitter
-from ._io import Item, Reject, looks_like_jsonl, read_text
+from ._io import Item, Reject, looks_like_jsonl, read_head
 from .table import ColumnMap
 
 __all__ = ["FORMATS", "FeedResult", "Reject", "ColumnMap", "detect_format", "iter_feed", "read_feed", "read_feeds"]
@@ -70,33 +70,41 @@ class FeedResult:
 
 
 def _sniff_json(path: Path) -> str:
-    text = read_text(path)
-    if looks_like_jsonl(text):
-        first = None
-        for line in text.splitlines():
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                    break
-                except json.JSONDecodeError:
-                    continue
-        return _kind_of(first)
-    stripped = text.lstrip()
+    """The kind of a JSON or JSONL file, from its head: the first record, or the document's opening."""
+    head = read_head(path)
+    stripped = head.lstrip()
+    if looks_like_jsonl(head):
+        return _kind_of(json.loads(stripped.split("\n", 1)[0]))
     if stripped.startswith(("window.", "Grailbird.")):
         return "twitter-archive"
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        # Truncated or broken: decide by the opening, the reader reports the line.
-        head = stripped[:2000]
-        for key, kind in (('"orderedItems"', "mastodon"), ('"feed"', "bluesky"), ('"includes"', "twitter-v2"),
-                          ('"id_str"', "twitter-v1"), ('"statuses"', "twitter-v1")):
-            if key in head:
-                return kind
-        return "table"
+        data = json.loads(head)
+    except (json.JSONDecodeError, RecursionError):
+        return _kind_of_opening(stripped)  # longer than the head, or broken: the reader reports the line
     if isinstance(data, list):
         return _kind_of(data[0] if data else None)
     return _kind_of(data)
+
+
+_TELLTALE_KEYS = (
+    ('"orderedItems"', "mastodon"), ('"feed"', "bluesky"), ('"includes"', "twitter-v2"),
+    ('"author_id"', "twitter-v2"), ('"edit_history_tweet_ids"', "twitter-v2"), ('"id_str"', "twitter-v1"),
+    ('"statuses"', "twitter-v1"),
+)
+
+
+def _kind_of_opening(stripped: str) -> str:
+    """The kind of a JSON document seen only in part: its array's first record, else tell-tale keys."""
+    if stripped.startswith("["):
+        try:
+            first, _ = json.JSONDecoder().raw_decode(stripped[1:].lstrip())
+            return _kind_of(first)
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    for key, kind in _TELLTALE_KEYS:
+        if key in stripped:
+            return kind
+    return "table"
 
 
 def _kind_of(obj: Any) -> str:
@@ -148,8 +156,7 @@ def detect_format(path: str | Path) -> str:
         return "twitter-archive"
     if name.endswith((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")):
         return _sniff_json(path)
-    text = read_text(path)
-    stripped = text.lstrip()
+    stripped = read_head(path).lstrip()
     if stripped.startswith(("window.", "Grailbird.")):
         return "twitter-archive"
     if stripped.startswith(("{", "[")):

@@ -3,6 +3,10 @@
 Readers are generators that yield one item per record read: a canonical post dict, or a
 :class:`Reject` saying why that record was left out. Counting both is what lets every run
 balance: records read = posts accepted + records rejected.
+
+JSONL is streamed line by line in bounded memory, and an uncompressed JSONL file can be cut into
+newline-aligned byte ranges (:func:`split_lines`) that several processes read side by side.
+Format detection looks only at the head of a file (:func:`read_head`).
 """
 
 from __future__ import annotations
@@ -65,6 +69,45 @@ def read_text(path: Path) -> str:
     return text
 
 
+HEAD_CHARS = 1 << 16
+"""How much of a file format detection reads: the first 64 K characters, in whole lines."""
+HEAD_LIMIT = 1 << 26
+"""The most :func:`read_head` reads, for a first line longer than :data:`HEAD_CHARS`."""
+
+
+def read_head(path: Path) -> str:
+    """The opening of a file, enough to tell its format without reading it all.
+
+    Whole lines up to :data:`HEAD_CHARS` characters, and on until two non-blank lines have begun,
+    so a JSONL file whose first record is longer than that is still recognised (up to
+    :data:`HEAD_LIMIT`). BOM dropped; unreadable and empty files raise FeedError as for
+    :func:`read_text`.
+    """
+    lines: list[str] = []
+    size = nonblank = 0
+    try:
+        with open_text(path) as handle:
+            while size < HEAD_LIMIT and (size < HEAD_CHARS or nonblank < 2):
+                line = handle.readline(HEAD_LIMIT - size)
+                if not line:
+                    break
+                if not lines:
+                    line = line.removeprefix("\ufeff")
+                lines.append(line)
+                size += len(line)
+                nonblank += bool(line.strip())
+    except READ_ERRORS as exc:
+        raise unreadable(path, exc, line=len(lines) + 1) from None
+    head = "".join(lines)
+    if not head.strip():
+        check_not_empty(path)  # raises unless non-blank text lies beyond HEAD_LIMIT
+    return head
+
+
+def is_gzip(path: Path) -> bool:
+    return path.suffix == ".gz"
+
+
 def check_not_empty(path: Path) -> None:
     """:func:`read_text`'s checks without holding the file: stops at the first non-blank block."""
     try:
@@ -109,9 +152,35 @@ def parse_js_assignment(text: str, source: str) -> Any:
     return parse_json_document(body.rstrip().rstrip(";"), source)
 
 
-def iter_jsonl(text: str, source: str) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, parsed)`` per non-blank line; a bad line yields a Reject instead."""
-    for number, line in enumerate(text.splitlines(), start=1):
+def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, line)`` for each ``\\n``-terminated line of a file, streaming (gzip too).
+
+    Lines are split on ``\\n`` alone, as :func:`split_lines` counts them; the BOM is dropped and
+    undecodable bytes replaced. A file cut off mid-way is a FeedError naming the line.
+    """
+    number = 0
+    try:
+        with _open_bytes(path) as handle:
+            for raw in handle:
+                number += 1
+                if number == 1:
+                    raw = raw.removeprefix(_BOM)
+                yield number, raw.decode("utf-8", errors="replace")
+    except READ_ERRORS as exc:
+        raise unreadable(path, exc, line=number + 1) from None
+
+
+_BOM = "\ufeff".encode()
+
+
+def _open_bytes(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, parsed)`` per non-blank line of a file; a bad line yields a Reject instead."""
+    source = str(path)
+    for number, line in iter_lines(path):
         if not line.strip():
             continue
         try:
@@ -130,7 +199,7 @@ def looks_like_jsonl(text: str) -> bool:
     first_line = stripped.split("\n", 1)[0].strip()
     try:
         json.loads(first_line)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return "\n" in stripped.strip()
 

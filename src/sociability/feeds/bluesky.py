@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import FeedError
 from ..posts import make_post, normalize_handle
-from ._io import Item, Reject, as_dict, iter_jsonl, looks_like_jsonl, parse_json_document, read_text
+from ._io import Item, Reject, as_dict, iter_jsonl, looks_like_jsonl, parse_json_document, read_head, read_text
 
 REPOST = "app.bsky.feed.defs#reasonRepost"
 
@@ -44,11 +44,10 @@ def _collect_handles(obj: Any, handles: dict[str, str]) -> None:
 
 
 def _pages(path: Path) -> tuple[list[tuple[int | None, Any]], str]:
-    text = read_text(path)
     source = str(path)
-    if looks_like_jsonl(text):
-        return list(iter_jsonl(text, source)), source
-    data = parse_json_document(text, source)
+    if looks_like_jsonl(read_head(path)):
+        return list(iter_jsonl(path)), source
+    data = parse_json_document(read_text(path), source)
     pages = data if isinstance(data, list) else [data]
     return [(None, page) for page in pages], source
 

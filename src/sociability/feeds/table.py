@@ -11,13 +11,18 @@ import csv
 import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from ..config import load_toml
 from ..errors import FeedError
 from ..posts import leading_mention, make_post, normalize_handle, split_retweet_prefix
-from ._io import READ_ERRORS, Item, Reject, check_not_empty, iter_jsonl, looks_like_jsonl, open_text, parse_json_document, read_text, unreadable
+from ._io import (
+    READ_ERRORS, Item, Reject, check_not_empty, iter_jsonl, looks_like_jsonl, open_text, parse_json_document, read_head,
+    read_text, unreadable,
+)
 
 FIELDS = (
     "text", "account", "created_at", "post_id", "platform", "is_repost", "reposted_from",
@@ -219,22 +224,34 @@ def _iter_csv(path: Path, account: str | None, columns: ColumnMap, platform: str
 
 def _iter_json_records(path: Path, account: str | None, columns: ColumnMap, platform: str | None) -> Iterator[Item]:
     source = str(path)
-    text = read_text(path)
-    if looks_like_jsonl(text) or not text.lstrip().startswith("["):
-        parsed = [(line, None, obj) for line, obj in iter_jsonl(text, source)]
+    if _reads_as_jsonl(read_head(path)):
+        with closing(iter_jsonl(path)) as head_records:
+            keys = _record_keys(obj for _, obj in head_records)
+        rows: Iterable[tuple[int | None, int | None, Any]] = ((line, None, obj) for line, obj in iter_jsonl(path))
     else:
-        data = parse_json_document(text, source)
+        data = parse_json_document(read_text(path), source)
         if not isinstance(data, list):
             raise FeedError(source, "expected a JSON array of records or one record per line")
-        parsed = [(None, index, obj) for index, obj in enumerate(data, start=1)]
-    keys: list[str] = []
-    for _, _, obj in parsed[:200]:
-        if isinstance(obj, dict):
-            keys.extend(k for k in obj if k not in keys)
+        keys = _record_keys(data)
+        rows = [(None, index, obj) for index, obj in enumerate(data, start=1)]
     if not keys:
         raise FeedError(source, "no JSON records found")
     resolved = columns.resolve(keys, source, account is not None)
-    yield from _rows_to_items(parsed, source, path.stem, resolved, account, platform)
+    yield from _rows_to_items(rows, source, path.stem, resolved, account, platform)
+
+
+def _reads_as_jsonl(head: str) -> bool:
+    """Whether a JSON table is read line by line: anything but a JSON array is taken for JSONL."""
+    return looks_like_jsonl(head) or not head.lstrip().startswith("[")
+
+
+def _record_keys(records: Iterable[Any]) -> list[str]:
+    """The keys of the first 200 records, in order: the columns a JSON table is resolved from."""
+    keys: list[str] = []
+    for obj in islice(records, 200):
+        if isinstance(obj, dict):
+            keys.extend(k for k in obj if k not in keys)
+    return keys
 
 
 def _iter_parquet(path: Path, account: str | None, columns: ColumnMap, platform: str | None) -> Iterator[Item]:

@@ -16,7 +16,9 @@ from typing import Any
 
 from ..errors import FeedError
 from ..posts import extract_urls, make_post, normalize_handle, split_retweet_prefix
-from ._io import Item, Reject, as_dict, iter_jsonl, looks_like_jsonl, parse_js_assignment, parse_json_document, read_text
+from ._io import (
+    Item, Reject, as_dict, iter_jsonl, looks_like_jsonl, parse_js_assignment, parse_json_document, read_head, read_text,
+)
 
 # tweets.js, tweet.js, tweets-part1.js, and Grailbird month files; never direct-messages*.js or
 # deleted-tweets.js.
@@ -206,16 +208,15 @@ def is_v1_status(obj: Any) -> bool:
 
 def iter_api_v1(path: Path, account: str | None = None) -> Iterator[Item]:
     """Twitter API v1.1 statuses: a JSON array, ``{"statuses": [...]}``, or JSONL."""
-    text = read_text(path)
     source = str(path)
-    if looks_like_jsonl(text):
-        for number, obj in iter_jsonl(text, source):
+    if looks_like_jsonl(read_head(path)):
+        for number, obj in iter_jsonl(path):
             if isinstance(obj, Reject):
                 yield obj
                 continue
             yield from _v1_items([obj], source, account, line=number)
         return
-    data = parse_json_document(text, source)
+    data = parse_json_document(read_text(path), source)
     if isinstance(data, dict):
         data = data.get("statuses", [data])
     if not isinstance(data, list):
@@ -349,16 +350,15 @@ def v2_tweet_to_post(tweet: dict, ctx: _V2Context, account: str | None = None) -
 
 def iter_api_v2(path: Path, account: str | None = None) -> Iterator[Item]:
     """Twitter API v2 / twarc2: JSONL of response pages or of flattened tweets, or one page."""
-    text = read_text(path)
     source = str(path)
-    if looks_like_jsonl(text):
-        for number, obj in iter_jsonl(text, source):
+    if looks_like_jsonl(read_head(path)):
+        for number, obj in iter_jsonl(path):
             if isinstance(obj, Reject):
                 yield obj
             else:
                 yield from _v2_items(obj, source, account, line=number)
         return
-    data = parse_json_document(text, source)
+    data = parse_json_document(read_text(path), source)
     objs = data if isinstance(data, list) else [data]
     for index, obj in enumerate(objs, start=1):
         yield from _v2_items(obj, source, account, line=None, record=index)
