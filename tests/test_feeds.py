@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sociability import COLUMNS, FeedError, detect_format, read_feed, read_feeds
-from sociability.feeds import ColumnMap
+from sociability.feeds import ColumnMap, Reject, Span, iter_feed, split_lines, splittable
 
 
 def by_id(result) -> dict[str, dict]:
@@ -344,3 +344,96 @@ def test_empty_jsonl_gz_is_one_clear_error(tmp_path):
     for format in ("auto", "table", "twitter-v1", "twitter-v2"):
         with pytest.raises(FeedError, match="nothing.jsonl.gz: file is empty"):
             read_feed(path, format=format)
+
+
+# ------------------------------------------------------------------ reading a JSONL file in byte ranges
+
+
+def _jsonl_with_rough_edges(records: list[str], path: Path) -> Path:
+    """Records as JSONL with a malformed line, blank lines, CRLF endings and no final newline."""
+    lines = records[:2] + ["", "{not json at all"] + records[2:4] + ["   ", ""] + records[4:]
+    endings = ["\r\n" if i % 3 == 0 else "\n" for i in range(len(lines))]
+    path.write_bytes("".join(line + end for line, end in zip(lines, endings)).rstrip("\r\n").encode())
+    return path
+
+
+def _split_feeds(fixtures: Path, tmp_path: Path) -> dict[str, Path]:
+    table_records = [json.dumps(_table_record(1, label="personal_sharing"))] + [
+        json.dumps(_table_record(i)) for i in range(2, 40)
+    ] + [json.dumps({"id": "x", "created_at": "2021-03-04T05:06:07Z", "text": "whose?"}), "[1, 2]"]
+    pages = (fixtures / "twarc2.jsonl").read_text().splitlines() + (fixtures / "twarc2_flat.jsonl").read_text().splitlines()
+    statuses = [json.dumps(status) for status in json.loads((fixtures / "twitter_v1.json").read_text())]
+    return {
+        "table": _jsonl_with_rough_edges(table_records, tmp_path / "table.jsonl"),
+        "twitter-v2": _jsonl_with_rough_edges(pages * 3, tmp_path / "twarc2.jsonl"),
+        "twitter-v1": _jsonl_with_rough_edges(statuses * 3, tmp_path / "statuses.jsonl"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["table", "twitter-v1", "twitter-v2"])
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_spans_together_read_exactly_the_whole_file(fixtures, tmp_path, kind, parts):
+    path = _split_feeds(fixtures, tmp_path)[kind]
+    assert detect_format(path) == kind and splittable(path)
+    whole = list(iter_feed(path))
+    spans = split_lines(path, parts=parts)
+    assert len(spans) == parts
+    assert spans[0].start == 0 and spans[-1].end == path.stat().st_size
+    assert all(a.end == b.start for a, b in zip(spans, spans[1:]))
+    pieces = [item for span in spans for item in iter_feed(path, span=span)]
+    assert pieces == whole
+    rejects = [item for item in whole if isinstance(item, Reject)]
+    assert rejects and any("malformed JSON line" in r.reason and r.line == 4 for r in rejects)
+
+
+def test_table_spans_resolve_columns_from_the_head_of_the_file(fixtures, tmp_path):
+    path = _split_feeds(fixtures, tmp_path)["table"]
+    last = split_lines(path, parts=3)[-1]
+    posts = [item for item in iter_feed(path, span=last) if not isinstance(item, Reject)]
+    assert posts and all("label" in post for post in posts)  # only line 1 has a label column
+
+
+def test_split_lines_by_size_and_on_tiny_files(tmp_path):
+    path = tmp_path / "tiny.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"b": 2}')
+    spans = split_lines(path, parts=10)
+    assert spans == [Span(0, 9, 1), Span(9, 17, 2)]
+    assert split_lines(path, part_bytes=4) == spans
+    assert split_lines(path, part_bytes=1000) == [Span(0, 17, 1)]
+    path.write_bytes(b"")
+    assert split_lines(path, parts=4) == [Span(0, 0, 1)]
+    with pytest.raises(ValueError, match="exactly one of parts and part_bytes"):
+        split_lines(path)
+    with pytest.raises(ValueError, match="at least 1"):
+        split_lines(path, parts=0)
+
+
+def test_split_lines_counts_lines_of_a_bigger_file(tmp_path):
+    path = tmp_path / "big.jsonl"
+    lines = [json.dumps(_table_record(i, text="x" * (i % 97))) for i in range(5000)]
+    path.write_text("\n".join(lines) + "\n")
+    spans = split_lines(path, part_bytes=40_000)
+    assert len(spans) > 5
+    data = path.read_bytes()
+    for span in spans:
+        assert span.start == 0 or data[span.start - 1:span.start] == b"\n"
+        assert span.first_line == data[: span.start].count(b"\n") + 1
+
+
+def test_feeds_that_cannot_be_split_say_so(fixtures, tmp_path):
+    import gzip
+
+    jsonl = _split_feeds(fixtures, tmp_path)["table"]
+    zipped = tmp_path / "table.jsonl.gz"
+    zipped.write_bytes(gzip.compress(jsonl.read_bytes()))
+    array = tmp_path / "records.json"
+    array.write_text(json.dumps([_table_record(1), _table_record(2)]))
+    for path in (zipped, array, fixtures / "table.csv", fixtures / "twitter_v1.json", fixtures / "bluesky_feed.json",
+                 fixtures / "mastodon_export", fixtures / "twitter_archive", fixtures / "twarc2.jsonl"):
+        expected = path.name == "twarc2.jsonl"
+        assert splittable(path) is expected, path
+        if not expected:
+            with pytest.raises(FeedError, match=f"{path.name}: .*cannot be split into byte ranges"):
+                list(iter_feed(path, span=Span(0, 10, 1)))
+    with pytest.raises(FeedError, match="gzip file cannot be split"):
+        split_lines(zipped, parts=2)

@@ -6,6 +6,11 @@
 
 Formats are detected from the file itself; ``format=`` forces one. Every record read is
 accounted for: it becomes a post, or a :class:`Reject` with its reason.
+
+A big JSONL feed can be read by several processes at once, each its own byte range:
+
+>>> spans = split_lines("tweets.jsonl", parts=8)                  # doctest: +SKIP
+>>> posts = read_feed("tweets.jsonl", span=spans[3]).posts        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ import pandas as pd
 from ..errors import FeedError
 from ..posts import to_frame
 from . import bluesky, mastodon, table, twitter
-from ._io import Item, Reject, looks_like_jsonl, read_head
+from ._io import Item, Reject, Span, is_gzip, looks_like_jsonl, read_head, split_lines
 from .table import ColumnMap
 
-__all__ = ["FORMATS", "FeedResult", "Reject", "ColumnMap", "detect_format", "iter_feed", "read_feed", "read_feeds"]
+__all__ = [
+    "FORMATS", "FeedResult", "Reject", "ColumnMap", "Span", "detect_format", "iter_feed", "read_feed", "read_feeds",
+    "split_lines", "splittable",
+]
 
 FORMATS: dict[str, str] = {
     "twitter-archive": "Twitter/X archive: the .zip, its folder, or data/tweets.js (also Grailbird)",
@@ -166,27 +174,58 @@ def detect_format(path: str | Path) -> str:
     raise FeedError(path, "unknown feed format (expected a Twitter archive, API JSON, Mastodon outbox, Bluesky feed, or CSV/JSONL/Parquet table)")
 
 
+SPLITTABLE_FORMATS = ("table", "twitter-v1", "twitter-v2")
+"""Formats whose JSONL files :func:`iter_feed` can read in byte ranges (see :func:`split_lines`)."""
+
+
+def splittable(path: str | Path, format: str = "auto") -> bool:
+    """Whether ``iter_feed(path, span=...)`` can read this file in byte ranges.
+
+    Only uncompressed JSONL splits: tables and Twitter API statuses (v1.1 or v2/twarc2). JSON
+    documents, archives, CSV, Parquet, gzip, Mastodon and Bluesky feeds (whose handles may be
+    defined anywhere in the file) are read whole. Raises FeedError when the file cannot be read.
+    """
+    path = Path(path)
+    return _split_problem(path, detect_format(path) if format == "auto" else format) is None
+
+
+def _split_problem(path: Path, kind: str) -> str | None:
+    """Why a feed cannot be read in byte ranges, or None when it can."""
+    if kind not in SPLITTABLE_FORMATS or not path.is_file():
+        return f"a {kind} feed cannot be split into byte ranges (only JSONL tables and Twitter API JSONL can)"
+    if is_gzip(path):
+        return "a gzip file cannot be split into byte ranges (decompress it, or read it whole)"
+    jsonl = table.reads_as_jsonl(path) if kind == "table" else looks_like_jsonl(read_head(path))
+    return None if jsonl else f"this {kind} file is not JSONL, so it cannot be split into byte ranges; read it whole"
+
+
 def iter_feed(path: str | Path, format: str = "auto", account: str | None = None,
-              columns: ColumnMap | None = None, platform: str | None = None) -> Iterator[Item]:
+              columns: ColumnMap | None = None, platform: str | None = None, *,
+              span: Span | None = None) -> Iterator[Item]:
     """Yield one item per record of a feed: a canonical post dict or a :class:`Reject`.
 
-    Raises :class:`~sociability.errors.FeedError` when the file as a whole cannot be read.
+    With a ``span`` from :func:`split_lines`, only the records on lines starting inside that
+    byte range, numbered as in the whole file: spans of one file together yield exactly what
+    the whole file does. Raises :class:`~sociability.errors.FeedError` when the file as a whole
+    cannot be read, or cannot be split (see :func:`splittable`).
     """
     path = Path(path)
     kind = detect_format(path) if format == "auto" else format
     account = account.lstrip("@").lower() if account else None
     readers: Mapping[str, Callable[[], Iterator[Item]]] = {
         "twitter-archive": lambda: twitter.iter_archive(path, account),
-        "twitter-v1": lambda: twitter.iter_api_v1(path, account),
-        "twitter-v2": lambda: twitter.iter_api_v2(path, account),
+        "twitter-v1": lambda: twitter.iter_api_v1(path, account, span),
+        "twitter-v2": lambda: twitter.iter_api_v2(path, account, span),
         "mastodon": lambda: mastodon.iter_outbox(path, account),
         "bluesky": lambda: bluesky.iter_author_feed(path, account),
-        "table": lambda: table.iter_table(path, account, columns, platform),
+        "table": lambda: table.iter_table(path, account, columns, platform, span),
     }
     if kind not in readers:
         raise FeedError(path, f"unknown format {kind!r}; choose one of: {', '.join(FORMATS)}")
     if not path.exists():
         raise FeedError(path, "no such file or folder")
+    if span is not None and (problem := _split_problem(path, kind)):
+        raise FeedError(path, problem)
     for item in readers[kind]():
         if isinstance(item, dict) and not item.get("account"):
             yield Reject(str(path), None, "no account handle in the feed (pass --account)", None)
@@ -198,7 +237,8 @@ def iter_feed(path: str | Path, format: str = "auto", account: str | None = None
 
 
 def read_feed(path: str | Path, format: str = "auto", account: str | None = None,
-              columns: ColumnMap | None = None, platform: str | None = None) -> FeedResult:
+              columns: ColumnMap | None = None, platform: str | None = None, *,
+              span: Span | None = None) -> FeedResult:
     """Read one feed into the canonical table.
 
     Parameters
@@ -208,21 +248,29 @@ def read_feed(path: str | Path, format: str = "auto", account: str | None = None
     account : the account's handle when the feed does not say it (e.g. a lone ``tweets.js``).
     columns : column mapping for tables; defaults to ``configs/columns.toml``.
     platform : override the network written in the ``platform`` column.
+    span : read only this byte range of a JSONL file (see :func:`split_lines`, :func:`iter_feed`).
     """
-    return read_feeds([path], format=format, account=account, columns=columns, platform=platform)
+    items = iter_feed(path, format=format, account=account, columns=columns, platform=platform, span=span)
+    return _gather([(path, items)])
 
 
 def read_feeds(paths: Iterable[str | Path], format: str = "auto", account: str | None = None,
                columns: ColumnMap | None = None, platform: str | None = None,
                progress: Callable[[int], None] | None = None) -> FeedResult:
     """Read several feeds into one canonical table (see :func:`read_feed`)."""
+    feeds = ((path, iter_feed(path, format=format, account=account, columns=columns, platform=platform)) for path in paths)
+    return _gather(feeds, progress)
+
+
+def _gather(feeds: Iterable[tuple[str | Path, Iterator[Item]]], progress: Callable[[int], None] | None = None) -> FeedResult:
+    """The canonical table of the feeds' posts, with their rejects and counts."""
     posts: list[dict] = []
     rejects: list[Reject] = []
     files: list[str] = []
     extras: dict[str, list[Any]] = {field: [] for field in table.PASSTHROUGH}
-    for path in paths:
+    for path, items in feeds:
         files.append(str(path))
-        for item in iter_feed(path, format=format, account=account, columns=columns, platform=platform):
+        for item in items:
             if isinstance(item, Reject):
                 rejects.append(item)
             else:

@@ -40,6 +40,19 @@ Item = Union[dict, Reject]
 """What readers yield: a canonical post dict, or a Reject."""
 
 
+@dataclass(frozen=True)
+class Span:
+    """A newline-aligned byte range of a file: the lines whose first byte lies in ``[start, end)``.
+
+    ``first_line`` is the 1-based number of the range's first line in the file, so rejects and
+    errors name the file's own lines. Made by :func:`split_lines`.
+    """
+
+    start: int
+    end: int
+    first_line: int
+
+
 def open_text(path: Path) -> io.TextIOBase:
     """Open a text file, transparently un-gzipping ``*.gz``; undecodable bytes are replaced."""
     if path.suffix == ".gz":
@@ -152,16 +165,26 @@ def parse_js_assignment(text: str, source: str) -> Any:
     return parse_json_document(body.rstrip().rstrip(";"), source)
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line_number, line)`` for each ``\\n``-terminated line of a file, streaming (gzip too).
+def iter_lines(path: Path, span: Span | None = None) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, line)`` for each line of a file, streaming (gzip too).
 
-    Lines are split on ``\\n`` alone, as :func:`split_lines` counts them; the BOM is dropped and
-    undecodable bytes replaced. A file cut off mid-way is a FeedError naming the line.
+    Lines end at ``\\n`` alone, as :func:`split_lines` counts them; the BOM is dropped and
+    undecodable bytes replaced. With a span, only the lines starting inside it, numbered as in
+    the whole file. A file cut off mid-way is a FeedError naming the line.
     """
-    number = 0
+    if span is not None and is_gzip(path):
+        raise cannot_split(path, "a gzip file")
+    start, end = (0, None) if span is None else (span.start, span.end)
+    number = 0 if span is None else span.first_line - 1
+    position = start
     try:
         with _open_bytes(path) as handle:
+            if start:
+                handle.seek(start)
             for raw in handle:
+                if end is not None and position >= end:
+                    return
+                position += len(raw)
                 number += 1
                 if number == 1:
                     raw = raw.removeprefix(_BOM)
@@ -171,16 +194,83 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 _BOM = "\ufeff".encode()
+_BLOCK = 1 << 20
 
 
 def _open_bytes(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, parsed)`` per non-blank line of a file; a bad line yields a Reject instead."""
+def cannot_split(path: Path | str, what: str) -> FeedError:
+    return FeedError(path, f"{what} cannot be split into byte ranges (only uncompressed JSONL can); read it whole")
+
+
+def split_lines(path: str | Path, parts: int | None = None, part_bytes: int | None = None) -> list[Span]:
+    """Cut an uncompressed file into newline-aligned byte ranges that processes can read side by side.
+
+    Parameters
+    ----------
+    path : an uncompressed line-oriented file (JSONL).
+    parts : how many ranges of about equal size; or
+    part_bytes : about how many bytes each range holds.
+
+    A line belongs to the range where its first byte lies, so the ranges hold every line exactly
+    once. A small file gives fewer ranges than asked, never an empty one (but one for an empty
+    file). Line numbers come from counting ``\\n`` in blocks: one fast pass over the file.
+    """
+    path = Path(path)
+    if (parts is None) == (part_bytes is None):
+        raise ValueError(f"give exactly one of parts and part_bytes, got parts={parts!r}, part_bytes={part_bytes!r}")
+    if any(n is not None and n < 1 for n in (parts, part_bytes)):
+        raise ValueError(f"parts and part_bytes must be at least 1, got parts={parts!r}, part_bytes={part_bytes!r}")
+    if is_gzip(path):
+        raise cannot_split(path, "a gzip file")
+    try:
+        size = path.stat().st_size
+        if parts is not None:
+            offsets = [size * i // parts for i in range(1, parts)]
+        elif part_bytes is not None:
+            offsets = list(range(part_bytes, size, part_bytes))
+        with open(path, "rb") as handle:
+            cuts = sorted({0, size} | {_next_line_start(handle, offset) for offset in offsets})
+            spans: list[Span] = []
+            line = 1
+            for start, end in zip(cuts, cuts[1:]):
+                spans.append(Span(start, end, line))
+                if end < size:
+                    line += _count_newlines(handle, start, end)
+    except OSError as exc:
+        raise unreadable(path, exc) from None
+    return spans or [Span(0, 0, 1)]
+
+
+def _next_line_start(handle: io.BufferedIOBase, offset: int) -> int:
+    """The first position at or after ``offset`` where a line begins (the file's end if none)."""
+    if offset <= 0:
+        return 0
+    position = offset - 1  # a line begins at offset when the byte before it is a newline
+    handle.seek(position)
+    while block := handle.read(1 << 16):
+        index = block.find(b"\n")
+        if index >= 0:
+            return position + index + 1
+        position += len(block)
+    return position
+
+
+def _count_newlines(handle: io.BufferedIOBase, start: int, end: int) -> int:
+    handle.seek(start)
+    count = 0
+    while start < end and (block := handle.read(min(_BLOCK, end - start))):
+        count += block.count(b"\n")
+        start += len(block)
+    return count
+
+
+def iter_jsonl(path: Path, span: Span | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, parsed)`` per non-blank line (of the span); a bad line yields a Reject instead."""
     source = str(path)
-    for number, line in iter_lines(path):
+    for number, line in iter_lines(path, span):
         if not line.strip():
             continue
         try:

@@ -20,8 +20,8 @@ from ..config import load_toml
 from ..errors import FeedError
 from ..posts import leading_mention, make_post, normalize_handle, split_retweet_prefix
 from ._io import (
-    READ_ERRORS, Item, Reject, check_not_empty, iter_jsonl, looks_like_jsonl, open_text, parse_json_document, read_head,
-    read_text, unreadable,
+    READ_ERRORS, Item, Reject, Span, check_not_empty, iter_jsonl, looks_like_jsonl, open_text, parse_json_document,
+    read_head, read_text, unreadable,
 )
 
 FIELDS = (
@@ -155,17 +155,31 @@ def row_to_post(row: Mapping[str, Any], columns: Mapping[str, str], account: str
 
 
 def iter_table(path: Path, account: str | None = None, columns: ColumnMap | None = None,
-               platform: str | None = None) -> Iterator[Item]:
-    """Posts of a CSV/TSV/JSONL/JSON/Parquet table."""
+               platform: str | None = None, span: Span | None = None) -> Iterator[Item]:
+    """Posts of a CSV/TSV/JSONL/JSON/Parquet table; with a span, of the JSONL lines starting inside it."""
     columns = columns or ColumnMap.from_config()
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    kind = suffixes[-1] if suffixes else ""
+    kind = _layout(path)
     if kind == ".parquet":
         yield from _iter_parquet(path, account, columns, platform)
-    elif kind in (".csv", ".tsv", ".txt"):
+    elif kind in _DELIMITED:
         yield from _iter_csv(path, account, columns, platform, delimiter="\t" if kind == ".tsv" else None)
     else:
-        yield from _iter_json_records(path, account, columns, platform)
+        yield from _iter_json_records(path, account, columns, platform, span)
+
+
+_DELIMITED = (".csv", ".tsv", ".txt")
+
+
+def _layout(path: Path) -> str:
+    """The table's layout from its suffix (``.gz`` aside): ``.parquet``, ``.csv``... or JSON."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    return suffixes[-1] if suffixes else ""
+
+
+def reads_as_jsonl(path: Path) -> bool:
+    """Whether :func:`iter_table` reads this table line by line (so a span can cut it)."""
+    kind = _layout(path)
+    return kind != ".parquet" and kind not in _DELIMITED and _head_is_jsonl(read_head(path))
 
 
 def _rows_to_items(rows: Iterable[tuple[int | None, int | None, Any]], source: str, stem: str, resolved: dict[str, str],
@@ -222,12 +236,14 @@ def _iter_csv(path: Path, account: str | None, columns: ColumnMap, platform: str
         yield from _rows_to_items(rows(), source, path.stem, resolved, account, platform)
 
 
-def _iter_json_records(path: Path, account: str | None, columns: ColumnMap, platform: str | None) -> Iterator[Item]:
+def _iter_json_records(path: Path, account: str | None, columns: ColumnMap, platform: str | None,
+                       span: Span | None = None) -> Iterator[Item]:
     source = str(path)
-    if _reads_as_jsonl(read_head(path)):
+    if _head_is_jsonl(read_head(path)):
+        # Columns come from the head of the file, whatever the span, so every span maps them alike.
         with closing(iter_jsonl(path)) as head_records:
             keys = _record_keys(obj for _, obj in head_records)
-        rows: Iterable[tuple[int | None, int | None, Any]] = ((line, None, obj) for line, obj in iter_jsonl(path))
+        rows: Iterable[tuple[int | None, int | None, Any]] = ((line, None, obj) for line, obj in iter_jsonl(path, span))
     else:
         data = parse_json_document(read_text(path), source)
         if not isinstance(data, list):
@@ -240,7 +256,7 @@ def _iter_json_records(path: Path, account: str | None, columns: ColumnMap, plat
     yield from _rows_to_items(rows, source, path.stem, resolved, account, platform)
 
 
-def _reads_as_jsonl(head: str) -> bool:
+def _head_is_jsonl(head: str) -> bool:
     """Whether a JSON table is read line by line: anything but a JSON array is taken for JSONL."""
     return looks_like_jsonl(head) or not head.lstrip().startswith("[")
 

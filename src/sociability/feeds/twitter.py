@@ -17,7 +17,8 @@ from typing import Any
 from ..errors import FeedError
 from ..posts import extract_urls, make_post, normalize_handle, split_retweet_prefix
 from ._io import (
-    Item, Reject, as_dict, iter_jsonl, looks_like_jsonl, parse_js_assignment, parse_json_document, read_head, read_text,
+    Item, Reject, Span, as_dict, iter_jsonl, looks_like_jsonl, parse_js_assignment, parse_json_document, read_head,
+    read_text,
 )
 
 # tweets.js, tweet.js, tweets-part1.js, and Grailbird month files; never direct-messages*.js or
@@ -206,11 +207,14 @@ def is_v1_status(obj: Any) -> bool:
     )
 
 
-def iter_api_v1(path: Path, account: str | None = None) -> Iterator[Item]:
-    """Twitter API v1.1 statuses: a JSON array, ``{"statuses": [...]}``, or JSONL."""
+def iter_api_v1(path: Path, account: str | None = None, span: Span | None = None) -> Iterator[Item]:
+    """Twitter API v1.1 statuses: a JSON array, ``{"statuses": [...]}``, or JSONL.
+
+    With a span, only the JSONL lines starting inside it (see :func:`~._io.split_lines`).
+    """
     source = str(path)
     if looks_like_jsonl(read_head(path)):
-        for number, obj in iter_jsonl(path):
+        for number, obj in iter_jsonl(path, span):
             if isinstance(obj, Reject):
                 yield obj
                 continue
@@ -348,11 +352,14 @@ def v2_tweet_to_post(tweet: dict, ctx: _V2Context, account: str | None = None) -
     )
 
 
-def iter_api_v2(path: Path, account: str | None = None) -> Iterator[Item]:
-    """Twitter API v2 / twarc2: JSONL of response pages or of flattened tweets, or one page."""
+def iter_api_v2(path: Path, account: str | None = None, span: Span | None = None) -> Iterator[Item]:
+    """Twitter API v2 / twarc2: JSONL of response pages or of flattened tweets, or one page.
+
+    With a span, only the JSONL lines starting inside it (see :func:`~._io.split_lines`).
+    """
     source = str(path)
     if looks_like_jsonl(read_head(path)):
-        for number, obj in iter_jsonl(path):
+        for number, obj in iter_jsonl(path, span):
             if isinstance(obj, Reject):
                 yield obj
             else:
