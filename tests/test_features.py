@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,12 +12,16 @@ from sociability.explain import make_single_post
 from sociability.features import (
     ACCOUNT_FEATURES,
     STRUCTURAL,
-    HashedCharNgrams,
+    HashedNgrams,
     PostFeaturizer,
+    TextFeatures,
     account_features,
     account_prior,
 )
+from sociability.feeds import read_feed
 from sociability.posts import to_frame
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "labeled"
 
 
 def featurize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -50,22 +56,55 @@ def test_quote_of_praise_sees_the_quoted_text():
     assert row["quote_mentions_self"] == 1 and "xquoted" in row["norm_text"]
 
 
+def _entries_per_row(matrix) -> list[int]:
+    return np.diff(matrix.indptr).tolist()
+
+
 def test_hashed_char_ngrams_count_every_window_and_never_cross_texts():
     texts = ["abc", "hello world", ""]
-    matrix = HashedCharNgrams((2, 4), 2**16, min_df=1).fit(texts).transform(texts)
+    matrix = HashedNgrams("char", (2, 4), 2**16, min_df=1).fit(texts).transform(texts)
     for i, text in enumerate(texts):
         padded = f" {text} "
-        expected = sum(max(0, len(padded) - n + 1) for n in range(2, 5))
-        assert matrix[i].sum() == expected
+        assert _entries_per_row(matrix)[i] == sum(max(0, len(padded) - n + 1) for n in range(2, 5))
+        assert np.linalg.norm(matrix[i].toarray().sum(axis=0)) == pytest.approx(1.0)  # TF-IDF, L2-normalised
     # the same n-gram lands in the same column whatever text it is in
-    one = HashedCharNgrams((3, 3), 2**16, min_df=1).fit(["xyz"]).transform(["xyz", "a xyz b"])
-    assert set(one[0].indices) <= set(one[1].indices)
+    one = HashedNgrams("char", (3, 3), 2**16, min_df=1).fit(["xyz"]).transform(["xyz", "a xyz b"])
+    assert set(one[0].indices) <= set(one[1].indices) and one[0].nnz == 3
 
 
 def test_hashed_char_ngrams_handle_non_ascii():
     texts = ["café ☕ naïve", "🎉🎉🎉"]
-    matrix = HashedCharNgrams((2, 3), 2**12, min_df=1).fit(texts).transform(texts)
-    assert matrix.shape[0] == 2 and matrix[1].sum() == (5 - 1) + (5 - 2)  # " 🎉🎉🎉 " is 5 code points
+    matrix = HashedNgrams("char", (2, 3), 2**12, min_df=1).fit(texts).transform(texts)
+    assert matrix.shape[0] == 2 and _entries_per_row(matrix)[1] == (5 - 1) + (5 - 2)  # " 🎉🎉🎉 " is 5 code points
+
+
+def test_hashed_word_ngrams_match_a_count_vectorizer():
+    """Up to collisions, the hashed words are scikit-learn's TF-IDF (raw tf, smooth idf, L2)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["xrt thanks xuser for the shoutout", "new post xurl", "the new menu is up xurl", "thanks all", "xnum new"]
+    hashed = HashedNgrams("word", (1, 2), 2**20, min_df=1).fit(texts)
+    reference = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2)).fit(texts)
+    assert sorted(hashed.get_feature_names_out()) == sorted(reference.get_feature_names_out())
+    order = [list(hashed.get_feature_names_out()).index(name) for name in reference.get_feature_names_out()]
+    expected = reference.transform(texts + ["unseen words thanks"]).toarray()
+    assert np.allclose(hashed.transform(texts + ["unseen words thanks"]).toarray()[:, order], expected)
+
+
+def test_text_features_equal_a_column_transformer():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import StandardScaler
+
+    frame = featurize(read_feed(DATA / "test.jsonl").posts.head(400))
+    numeric = STRUCTURAL[:5]
+    combined = TextFeatures(char_ngrams=(2, 3), char_features=2**12, numeric=numeric).fit(frame)
+    reference = ColumnTransformer([
+        ("words", HashedNgrams("word", (1, 2), 2**20, 2), "norm_text"),
+        ("chars", HashedNgrams("char", (2, 3), 2**12), "norm_text"),
+        ("structure", StandardScaler(), numeric),
+    ], sparse_threshold=1.0).fit(frame)
+    assert abs(combined.transform(frame) - reference.transform(frame)).max() < 1e-12
+    assert list(combined.get_feature_names_out()) == list(reference.get_feature_names_out())
 
 
 def test_account_summary_shrinks_short_timelines_to_the_prior():

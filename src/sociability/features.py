@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from .posts import is_link_only, same_account
@@ -66,53 +67,159 @@ class PostFeaturizer(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self, "signal_names_")
         nlp = _social_nlp(self.lexicon, self.spacy_model)
-        rows = X.to_dict(orient="records") if isinstance(X, pd.DataFrame) else list(X)
-        texts = [str(r.get("text") or "") for r in rows]
-        out_text, structural, signals = [], [], []
-        for row, text in zip(rows, texts):
-            account = row.get("account") or ""
-            raw = nlp.token_texts(text)
-            tokens = _normalise_tokens(raw, account)
-            markers = [m for key, m in MARKERS.items() if _flag(row, key)]
-            norm = " ".join(markers + tokens)
-            quoted = row.get("quoted_text")
-            quote_self = False
-            if self.include_quoted and row.get("is_quote") and isinstance(quoted, str) and quoted:
-                quoted_tokens = _normalise_tokens(nlp.token_texts(quoted), account)
-                quote_self = "xself" in quoted_tokens
+        X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(list(X))
+        n = len(X)
+        texts = _strings(X, "text")
+        accounts = _strings(X, "account")
+        repost, quote, reply, self_reply = (_bools(X, c) for c in ("is_repost", "is_quote", "is_reply", "is_self_reply"))
+        reply_other = reply & ~self_reply
+        marker_flags = [(repost, "xrt"), (quote, "xquote"), (reply_other, "xreply"), (self_reply, "xthread")]
+        quoted_texts = X["quoted_text"].tolist() if "quoted_text" in X else [None] * n
+        chunks = _chunk_cache(nlp, self.signal_names_)
+        names = self.signal_names_
+        norm_texts: list[str] = []
+        per_post = np.zeros((n, 6))  # quote_self, n_emoji, n_tokens, n_alpha, n_upper, link_only
+        signals = np.zeros((n, len(names)))
+        for i in range(n):
+            text, account = texts[i], accounts[i]
+            tokens, lowered, stats, counts, has_start = chunks.analyse(text, account)
+            markers = [m for flags, m in marker_flags if flags[i]]
+            norm = " ".join(markers + tokens) if markers else " ".join(tokens)
+            quoted = quoted_texts[i]
+            if self.include_quoted and quote[i] and isinstance(quoted, str) and quoted:
+                quoted_tokens = chunks.analyse(quoted, account)[0]
+                per_post[i, 0] = "xself" in quoted_tokens
                 norm += " xquoted " + " ".join(quoted_tokens)
-            out_text.append(norm)
-            structural.append(_structural(row, raw, tokens, quote_self))
-            sig = nlp.count_signals(raw)
-            signals.append([math.log1p(sig[name]) for name in self.signal_names_])
-        frame = pd.DataFrame(structural, columns=STRUCTURAL, index=X.index if isinstance(X, pd.DataFrame) else None)
-        frame.insert(0, "norm_text", out_text)
-        sig_frame = pd.DataFrame(signals, columns=[f"sig_{s}" for s in self.signal_names_], index=frame.index)
+            norm_texts.append(norm)
+            if has_start:
+                chunks.count_phrases(lowered, counts)
+            per_post[i, 1:5] = stats
+            per_post[i, 5] = is_link_only(text)
+            signals[i] = counts
+        structural = _structural(X, texts, accounts, repost, quote, reply_other, self_reply, per_post)
+        frame = pd.DataFrame(structural, columns=STRUCTURAL, index=X.index)
+        frame.insert(0, "norm_text", norm_texts)
+        sig_frame = pd.DataFrame(np.log1p(signals), columns=[f"sig_{s}" for s in names], index=X.index)
         return pd.concat([frame, sig_frame], axis=1)
 
 
-def _flag(row: dict, key: str) -> bool:
-    if key == "is_reply_other":
-        return bool(row.get("is_reply")) and not bool(row.get("is_self_reply"))
-    return bool(row.get(key))
+def _strings(X: pd.DataFrame, column: str) -> list[str]:
+    if column not in X:
+        return [""] * len(X)
+    return [v if isinstance(v, str) else ("" if v is None or v != v else str(v)) for v in X[column].tolist()]
 
 
-def _normalise_tokens(raw: list[str], account: str) -> list[str]:
-    """Lower-cased tokens with the account's handle as xself, others as xuser, links as xurl."""
-    tokens = []
-    for text in raw:
-        if text == " ":
-            continue
-        if text.startswith("@") and len(text) > 1:
-            handle = text[1:].lower().rstrip(".")
-            tokens.append("xself" if _names_account(handle, account) else "xuser")
-        elif is_url(text.lower()):
-            tokens.append("xurl")
-        elif text[:1].isdigit():
-            tokens.append("xnum" if not text.isalpha() else text.lower())
-        else:
-            tokens.append(text.lower())
-    return tokens
+def _bools(X: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in X:
+        return np.zeros(len(X), dtype=bool)
+    return X[column].fillna(False).to_numpy(dtype=bool)
+
+
+def _lengths(X: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in X:
+        return np.zeros(len(X))
+    return np.array([len(v) if isinstance(v, (list, tuple, np.ndarray)) else 0 for v in X[column].tolist()], dtype=float)
+
+
+class _ChunkCache:
+    """What the featurizer needs of each space-separated chunk of text, computed once per chunk.
+
+    spaCy tokenizes each chunk on its own, so a chunk's tokens, normalised tokens, emoji and
+    letter counts and word signals are the same wherever it appears; posts repeat most of their
+    chunks, so a post costs a dictionary lookup per word. Only @handles depend on who is posting,
+    and they are resolved per post. Bounded: cleared when it holds ``limit`` chunks.
+    """
+
+    def __init__(self, nlp: SocialNLP, signal_names: Sequence[str], limit: int = 200_000) -> None:
+        self.nlp = nlp
+        self.index = {name: j for j, name in enumerate(signal_names)}
+        self.n_signals = len(signal_names)
+        self.limit = limit
+        self.cache: dict[str, tuple] = {}
+        self.words = {w: [self.index[s] for s in names] for w, names in nlp.word_signals.items()}
+        self.starts = nlp.phrase_starts
+        self.phrases = {k: [self.index[s] for s in names] for k, names in nlp.phrase_signals.items()}
+        self.longest = nlp.longest_phrase
+        self.space = ((), (" ",), (0, 0, 0, 0), (), False, False)
+
+    def _learn(self, chunk: str) -> tuple:
+        raw = self.nlp.chunk_tokens(chunk)
+        norm, lowered, hits = [], [], []
+        n_emoji = has_start = has_handle = 0
+        for text in raw:
+            low = text.lower()
+            lowered.append(low)
+            hits.extend(self.words.get(low, ()))
+            has_start = has_start or low in self.starts
+            if text == " ":
+                continue
+            if text.startswith("@") and len(text) > 1:
+                norm.append(text)  # resolved per post: xself or xuser
+                has_handle = True
+            elif is_url(low):
+                norm.append("xurl")
+            elif text[:1].isdigit():
+                norm.append("xnum" if not text.isalpha() else low)
+            else:
+                norm.append(low)
+            n_emoji += is_emoji(text)
+        letters = [c for c in chunk if c.isalpha()]
+        stats = (n_emoji, len(norm), len(letters), sum(map(str.isupper, letters)))
+        info = (tuple(norm), tuple(lowered), stats, tuple(hits), bool(has_start), bool(has_handle))
+        if len(self.cache) >= self.limit:
+            self.cache.clear()
+        self.cache[chunk] = info
+        return info
+
+    def analyse(self, text: str, account: str) -> tuple[list[str], list[str], list[int], list[float], bool]:
+        """Normalised tokens, lower-cased tokens (for phrases), stats, word-signal counts, has a phrase start."""
+        cache, learn = self.cache, self._learn
+        tokens: list[str] = []
+        lowered: list[str] = []
+        emoji = n_tokens = alpha = upper = 0
+        counts = [0.0] * self.n_signals
+        any_start = False
+        for chunk in text.split(" "):
+            info = cache.get(chunk) if chunk else self.space
+            if info is None:
+                info = learn(chunk)
+            norm, low, stats, hits, has_start, has_handle = info
+            if has_handle:
+                norm = tuple(_resolve_handle(t, account) if t.startswith("@") else t for t in norm)
+            tokens.extend(norm)
+            lowered.extend(low)
+            emoji += stats[0]
+            n_tokens += stats[1]
+            alpha += stats[2]
+            upper += stats[3]
+            for j in hits:
+                counts[j] += 1
+            any_start = any_start or has_start
+        return tokens, lowered, [emoji, n_tokens, alpha, upper], counts, any_start
+
+    def count_phrases(self, lowered: list[str], counts: list[float]) -> None:
+        """Add phrase-signal matches (PhraseMatcher semantics: every match, overlapping too)."""
+        phrases, starts, longest = self.phrases, self.starts, self.longest
+        for i, token in enumerate(lowered):
+            if token not in starts:
+                continue
+            for n in range(1, min(longest, len(lowered) - i) + 1):
+                for j in phrases.get(tuple(lowered[i:i + n]), ()):
+                    counts[j] += 1
+
+
+_CHUNK_CACHES: dict[tuple[int, tuple[str, ...]], _ChunkCache] = {}
+
+
+def _chunk_cache(nlp: SocialNLP, signal_names: Sequence[str]) -> _ChunkCache:
+    key = (id(nlp), tuple(signal_names))
+    if key not in _CHUNK_CACHES:
+        _CHUNK_CACHES[key] = _ChunkCache(nlp, signal_names)
+    return _CHUNK_CACHES[key]
+
+
+def _resolve_handle(token: str, account: str) -> str:
+    return "xself" if _names_account(token[1:].lower().rstrip("."), account) else "xuser"
 
 
 def _names_account(handle: str, account: str) -> bool:
@@ -123,103 +230,272 @@ def _names_account(handle: str, account: str) -> bool:
     return "@" in account and bool(local) and local == account.split("@")[0]
 
 
-def _structural(row: dict, raw: list[str], tokens: list[str], quote_self: bool) -> list[float]:
-    text = str(row.get("text") or "")
-    letters = list(filter(str.isalpha, text))
-    urls = row.get("urls")
-    mentions = row.get("mentions")
-    hashtags = row.get("hashtags")
-    n_urls = len(urls) if urls is not None else tokens.count("xurl")
-    return [
-        float(bool(row.get("is_repost"))),
-        float(bool(row.get("is_quote"))),
-        float(_flag(row, "is_reply_other")),
-        float(bool(row.get("is_self_reply"))),
-        float(bool(row.get("mentions_self"))),
-        float(bool(row.get("is_repost")) and same_account(row.get("reposted_from"), row.get("account"))),
-        float(quote_self),
-        float(text.lstrip().startswith("@")),
-        float(is_link_only(text)),
-        float(text.rstrip().endswith("…")),
-        float(not text.strip()),
-        math.log1p(len(mentions) if mentions is not None else 0),
-        math.log1p(n_urls),
-        math.log1p(len(hashtags) if hashtags is not None else 0),
-        math.log1p(sum(1 for t in raw if is_emoji(t))),
-        math.log1p(len(text)) / 6.0,
-        math.log1p(len(tokens)) / 4.0,
-        float("!" in text),
-        (sum(map(str.isupper, letters)) / len(letters)) if len(letters) >= 8 else 0.0,
-    ]
+def _structural(X: pd.DataFrame, texts: list[str], accounts: list[str], repost: np.ndarray, quote: np.ndarray,
+                reply_other: np.ndarray, self_reply: np.ndarray, per_post: np.ndarray) -> np.ndarray:
+    """The STRUCTURAL columns, as one array (columns in STRUCTURAL order)."""
+    quote_self, n_emoji, n_tokens, n_alpha, n_upper, link_only = per_post.T
+    reposted_from = X["reposted_from"].tolist() if "reposted_from" in X else [None] * len(X)
+    repost_of_self = np.array([bool(r) and same_account(f, a) for r, f, a in zip(repost, reposted_from, accounts)], dtype=float)
+    stripped = [t.strip() for t in texts]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caps = np.where(n_alpha >= 8, n_upper / np.maximum(n_alpha, 1), 0.0)
+    return np.column_stack([
+        repost, quote, reply_other, self_reply, _bools(X, "mentions_self"), repost_of_self, quote_self,
+        [t.startswith("@") for t in stripped],
+        link_only,
+        [t.endswith("…") for t in stripped],
+        [not t for t in stripped],
+        np.log1p(_lengths(X, "mentions")),
+        np.log1p(_lengths(X, "urls")),
+        np.log1p(_lengths(X, "hashtags")),
+        np.log1p(n_emoji),
+        np.log1p([len(t) for t in texts]) / 6.0,
+        np.log1p(n_tokens) / 4.0,
+        ["!" in t for t in texts],
+        caps,
+    ]).astype(np.float64)
 
 
-class HashedCharNgrams(TransformerMixin, BaseEstimator):
-    """Character n-gram counts hashed into a fixed number of columns, computed with numpy.
+_P = np.uint64(1099511628211)
+_P_INVERSE = np.uint64(pow(1099511628211, -1, 2**64))
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
-    Equivalent in spirit to ``HashingVectorizer(analyzer="char")`` but vectorised over the batch:
-    every n-gram of every text is hashed in a handful of array operations, with no Python loop
-    per n-gram. Windows never cross from one text into the next.
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """Spread a hash's low bits into its top bits, which pick the bucket."""
+    return (h ^ (h >> np.uint64(29))) * _MIX
+
+
+class HashedNgrams(TransformerMixin, BaseEstimator):
+    """Word or character n-grams, hashed, TF-IDF weighted and L2-normalised, all in numpy.
+
+    The text of a whole batch is one array of code points, and every n-gram of every text is
+    hashed in a handful of array operations: no Python loop per n-gram or per token, which is
+    where scikit-learn's own vectorizers spend their time. Windows never cross from one text into
+    the next. Term frequency is the raw count (a repeated n-gram is a repeated entry), and entries
+    come out already grouped by row, so the sparse matrix is built without sorting.
 
     Parameters
     ----------
+    analyzer : ``"word"`` (space-separated tokens of the normalised text) or ``"char"`` (code
+        points of the text padded with one space each side).
     ngram_range : smallest and largest n.
-    n_features : number of hash buckets.
+    n_features : hash buckets.
     min_df : keep only buckets seen in at least this many training texts; the others can carry no
         learned weight, and dropping them makes the linear model several times faster to fit.
+    batch_size : texts hashed at once (bounds the memory of a transform).
     """
 
-    def __init__(self, ngram_range: tuple[int, int] = (2, 5), n_features: int = 2**18, min_df: int = 2) -> None:
+    def __init__(self, analyzer: str = "char", ngram_range: tuple[int, int] = (2, 5), n_features: int = 2**18,
+                 min_df: int = 2, batch_size: int = 4096) -> None:
+        self.analyzer = analyzer
         self.ngram_range = ngram_range
         self.n_features = n_features
         self.min_df = min_df
+        self.batch_size = batch_size
 
-    def fit(self, X: Sequence[str], y: Sequence | None = None) -> HashedCharNgrams:
-        counts = self._hash(X)
-        document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+    def fit(self, X: Sequence[str] | pd.Series, y: Sequence | None = None) -> HashedNgrams:
+        if self.analyzer not in ("word", "char"):
+            raise ValueError(f"analyzer must be 'word' or 'char', got {self.analyzer!r}")
+        texts = _as_texts(X)
+        rows, buckets = self._hash(texts)
+        pairs = np.unique(rows.astype(np.int64) * int(self.n_features) + buckets)
+        document_frequency = np.bincount(pairs % int(self.n_features), minlength=int(self.n_features))
         self.columns_ = np.flatnonzero(document_frequency >= self.min_df)
         self.n_features_out_ = len(self.columns_)
+        self.idf_ = np.log((1 + len(texts)) / (1 + document_frequency[self.columns_])) + 1.0
+        self.lookup_ = np.full(int(self.n_features), -1, dtype=np.int32)
+        self.lookup_[self.columns_] = np.arange(len(self.columns_), dtype=np.int32)
+        self.names_ = self._names(texts) if self.analyzer == "word" else None
         return self
 
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
         check_is_fitted(self, "columns_")
-        return np.array([f"char_hash_{i}" for i in self.columns_], dtype=object)
+        if self.names_ is not None:
+            return np.asarray(self.names_, dtype=object)
+        return np.array([f"{self.analyzer}_hash_{i}" for i in self.columns_], dtype=object)
 
     def transform(self, X: Sequence[str] | pd.Series) -> sp.csr_matrix:
         check_is_fitted(self, "columns_")
-        return self._hash(X)[:, self.columns_]
+        texts = _as_texts(X)
+        rows, columns, values = self.entries(texts)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+        return sp.csr_matrix((values, columns, indptr), shape=(len(texts), self.n_features_out_))
 
-    def _hash(self, X: Sequence[str] | pd.Series) -> sp.csr_matrix:
-        """Counts in all ``n_features`` buckets."""
-        n_buckets = int(self.n_features)
-        texts = [f" {t} " for t in (X.tolist() if hasattr(X, "tolist") else list(X))]
-        n_docs = len(texts)
-        if n_docs == 0:
-            return sp.csr_matrix((0, n_buckets), dtype=np.float64)
-        codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        is_sep = codes == 0
-        doc_of = np.cumsum(is_sep)  # index of the text each character belongs to
-        sep_cum = np.concatenate([[0], np.cumsum(is_sep)])
-        rows, cols = [], []
-        mask64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+    def entries(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row, column and TF-IDF value of every kept n-gram occurrence, grouped by row."""
+        check_is_fitted(self, "columns_")
+        size = max(int(self.batch_size), 1)
+        parts = []
+        for offset in range(0, len(texts), size):
+            batch = texts[offset:offset + size]
+            rows, buckets = self._hash(batch)
+            columns = self.lookup_[buckets]
+            keep = columns >= 0
+            rows, columns = rows[keep], columns[keep]
+            values = self.idf_[columns]
+            norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(batch)))
+            values /= np.where(norms > 0, norms, 1.0)[rows]
+            parts.append((rows + offset, columns, values))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0)
+        return tuple(np.concatenate(arrays) for arrays in zip(*parts))  # type: ignore[return-value]
+
+    def _bits(self) -> int:
+        bits = int(self.n_features).bit_length() - 1
+        if 1 << bits != int(self.n_features):
+            raise ValueError(f"n_features must be a power of two, got {self.n_features}")
+        return bits
+
+    def _hash(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Row and bucket of every n-gram occurrence, in row order."""
+        if not texts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if self.analyzer == "char":
+            joined = "\x00".join(f" {t} " for t in texts)
+        else:
+            joined = "\x00".join(texts)
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        doc_of = np.cumsum(codes == 0)
+        hashes, valid, rows = (self._char_grams if self.analyzer == "char" else self._word_grams)(codes, doc_of)
+        keep = valid.ravel()
+        buckets = (_mix(hashes.ravel()[keep]) >> np.uint64(64 - self._bits())).astype(np.int64)
+        return rows.ravel()[keep], buckets
+
+    def _char_grams(self, codes: np.ndarray, doc_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """FNV-style hashes of every window, extended one character at a time (n -> n+1)."""
         low, high = self.ngram_range
+        length = len(codes)
+        width = high - low + 1
+        hashes = np.zeros((length, width), dtype=np.uint64)
+        valid = np.zeros((length, width), dtype=bool)
+        is_sep = codes == 0
+        sep_cum = np.concatenate([[0], np.cumsum(is_sep)])
+        h = np.full(length, np.uint64(14695981039346656037))
+        for n in range(1, high + 1):
+            count = length - n + 1
+            if count <= 0:
+                break
+            h = (h[:count] ^ codes[n - 1:n - 1 + count]) * _P
+            if n >= low:
+                hashes[:count, n - low] = h ^ np.uint64(n)
+                valid[:count, n - low] = (sep_cum[n:n + count] - sep_cum[:count]) == 0
+        rows = np.repeat(doc_of[:, None], width, axis=1)
+        return hashes, valid, rows
+
+    def _word_grams(self, codes: np.ndarray, doc_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Polynomial hashes of space-separated tokens (from prefix sums), then of token runs."""
+        low, high = self.ngram_range
+        is_sep = (codes == 0) | (codes == 32)
+        previous_sep = np.concatenate([[True], is_sep[:-1]])
+        next_sep = np.concatenate([is_sep[1:], [True]])
+        starts = np.flatnonzero(~is_sep & previous_sep)
+        ends = np.flatnonzero(~is_sep & next_sep) + 1
+        powers = np.cumprod(np.full(len(codes), _P))
+        inverse = np.cumprod(np.full(len(codes), _P_INVERSE))
+        prefix = np.concatenate([[np.uint64(0)], np.cumsum(codes * powers)])
+        # token hash: sum of c_j * P^(j+1) over the token, shifted back to its start
+        unigrams = _mix((prefix[ends] - prefix[starts]) * inverse[starts])
+        token_doc = doc_of[starts]
+        count = len(starts)
+        width = high - low + 1
+        hashes = np.zeros((count, width), dtype=np.uint64)
+        valid = np.zeros((count, width), dtype=bool)
+        h = np.zeros(count, dtype=np.uint64)
+        for n in range(1, high + 1):
+            span = count - n + 1
+            if span <= 0:
+                break
+            h = h[:span] * _MIX + unigrams[n - 1:n - 1 + span]
+            if n >= low:
+                hashes[:span, n - low] = h ^ np.uint64(n)
+                valid[:span, n - low] = token_doc[n - 1:n - 1 + span] == token_doc[:span]
+        rows = np.repeat(token_doc[:, None], width, axis=1)
+        return hashes, valid, rows
+
+    def _names(self, texts: list[str]) -> list[str]:
+        """A readable name per kept word bucket: its most frequent training n-gram."""
+        low, high = self.ngram_range
+        counts: dict[str, int] = {}
+        for text in texts:
+            tokens = text.split()
+            for n in range(low, high + 1):
+                for i in range(len(tokens) - n + 1):
+                    gram = " ".join(tokens[i:i + n])
+                    counts[gram] = counts.get(gram, 0) + 1
+        names = [f"word_hash_{i}" for i in self.columns_]
+        best: dict[int, int] = {}
         for n in range(low, high + 1):
-            if len(codes) < n:
+            grams = [g for g in counts if g.count(" ") == n - 1]
+            if not grams:
                 continue
-            count = len(codes) - n + 1
-            h = np.full(count, np.uint64(1469598103934665603 + n))
-            for k in range(n):
-                h = (h ^ codes[k:k + count]) * np.uint64(1099511628211) & mask64
-            valid = (sep_cum[n:n + count] - sep_cum[:count]) == 0
-            rows.append(doc_of[:count][valid])
-            cols.append((h[valid] % np.uint64(n_buckets)).astype(np.int64))
-        if not rows:
-            return sp.csr_matrix((n_docs, n_buckets), dtype=np.float64)
-        row = np.concatenate(rows)
-        col = np.concatenate(cols)
-        data = np.ones(len(row), dtype=np.float64)
-        matrix = sp.csr_matrix((data, (row, col)), shape=(n_docs, n_buckets))
-        matrix.sum_duplicates()
-        return matrix
+            codes = np.frombuffer("\x00".join(grams).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+            hashes, _, rows = self._word_grams(codes, np.cumsum(codes == 0))
+            first = np.searchsorted(rows[:, 0], np.arange(len(grams)))  # each gram's first token
+            buckets = (_mix(hashes[first, n - low]) >> np.uint64(64 - self._bits())).astype(np.int64)
+            for gram, column in zip(grams, self.lookup_[buckets].tolist()):
+                if column >= 0 and counts[gram] > best.get(column, 0):
+                    best[column] = counts[gram]
+                    names[column] = gram
+        return names
+
+
+class TextFeatures(TransformerMixin, BaseEstimator):
+    """The text stage's input as one sparse matrix: word and character n-grams, scaled numbers.
+
+    What a ColumnTransformer of two vectorizers and a scaler gives, without its conversions:
+    each block is built in CSR form directly and the blocks are stacked side by side, where the
+    ColumnTransformer went through COO and sorted every row's indices (more than the hashing cost).
+
+    Parameters
+    ----------
+    word_ngrams, word_features, word_min_df : word n-grams of ``norm_text`` (see :class:`HashedNgrams`).
+    char_ngrams, char_features, use_chars : character n-grams of ``norm_text``.
+    numeric : numeric columns (structure and rule signals), standardised.
+    """
+
+    def __init__(self, word_ngrams: tuple[int, int] = (1, 2), word_features: int = 2**20, word_min_df: int = 2,
+                 char_ngrams: tuple[int, int] = (2, 5), char_features: int = 2**18, use_chars: bool = True,
+                 numeric: Sequence[str] = ()) -> None:
+        self.word_ngrams = word_ngrams
+        self.word_features = word_features
+        self.word_min_df = word_min_df
+        self.char_ngrams = char_ngrams
+        self.char_features = char_features
+        self.use_chars = use_chars
+        self.numeric = numeric
+
+    def fit(self, F: pd.DataFrame, y: Sequence | None = None) -> TextFeatures:
+        texts = _as_texts(F["norm_text"])
+        self.words_ = HashedNgrams("word", tuple(self.word_ngrams), self.word_features, self.word_min_df).fit(texts)
+        self.chars_ = HashedNgrams("char", tuple(self.char_ngrams), self.char_features).fit(texts) if self.use_chars else None
+        self.scaler_ = StandardScaler().fit(F[list(self.numeric)].to_numpy(dtype=np.float64)) if self.numeric else None
+        self.n_features_out_ = len(self.get_feature_names_out())
+        return self
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        check_is_fitted(self, "words_")
+        names = [f"words__{n}" for n in self.words_.get_feature_names_out()]
+        if self.chars_ is not None:
+            names += [f"chars__{n}" for n in self.chars_.get_feature_names_out()]
+        names += [f"structure__{n}" for n in self.numeric]
+        return np.asarray(names, dtype=object)
+
+    def transform(self, F: pd.DataFrame) -> sp.csr_matrix:
+        check_is_fitted(self, "words_")
+        texts = _as_texts(F["norm_text"])
+        blocks = [self.words_.transform(texts)]
+        if self.chars_ is not None:
+            blocks.append(self.chars_.transform(texts))
+        if self.scaler_ is not None:
+            blocks.append(sp.csr_matrix(self.scaler_.transform(F[list(self.numeric)].to_numpy(dtype=np.float64))))
+        return sp.hstack(blocks, format="csr")
+
+
+def _as_texts(X: Sequence[str] | pd.Series | pd.DataFrame) -> list[str]:
+    if isinstance(X, pd.DataFrame):
+        X = X.iloc[:, 0]
+    return [t if isinstance(t, str) else "" for t in (X.tolist() if hasattr(X, "tolist") else list(X))]
 
 
 ACCOUNT_FEATURES = [
@@ -263,7 +539,12 @@ def account_features(accounts: pd.Series, post_features: pd.DataFrame, prior: pd
     A rate is ``(sum + strength * prior) / (count + strength)``: an account with one post gets
     nearly the prior, one with hundreds gets its own rate.
     """
-    sums = account_rates(accounts, post_features)
+    out = account_summary(account_rates(accounts, post_features), prior, strength)
+    return out.loc[accounts.to_numpy()].set_index(post_features.index)
+
+
+def account_summary(sums: pd.DataFrame, prior: pd.Series, strength: float) -> pd.DataFrame:
+    """One summary row per account from its :func:`account_rates` sums (which merge by adding)."""
     out = pd.DataFrame(index=sums.index)
     for name in ACCOUNT_FEATURES:
         if name == "acc_n_posts":
@@ -271,7 +552,7 @@ def account_features(accounts: pd.Series, post_features: pd.DataFrame, prior: pd
             continue
         count = sums["_posts"] if name in ("acc_repost", "acc_mentions_self") else sums["_originals"]
         out[name] = (sums[name] + strength * prior[name]) / (count + strength)
-    return out.loc[accounts.to_numpy()].set_index(post_features.index)
+    return out
 
 
 def account_prior(accounts: pd.Series, post_features: pd.DataFrame) -> pd.Series:

@@ -19,7 +19,9 @@ account, whose averages are shrunk toward the average account.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,24 +30,65 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import StandardScaler, normalize
 from sklearn.utils.validation import check_is_fitted
+import scipy.sparse as sp
 
 from .features import (
     ACCOUNT_FEATURES,
     STRUCTURAL,
-    HashedCharNgrams,
+    TextFeatures,
     PostFeaturizer,
     account_features,
     account_prior,
+    account_rates,
+    account_summary,
 )
 
 LABELS: list[str] = ["self_promotion", "vanity_retweet", "personal_sharing", "genuine_conversation"]
 """The four kinds of post, in the order probability columns use."""
+
+POST_CONTEXT = ["is_repost", "mentions_self", "is_reply_other", "is_self_reply", "n_urls", "link_only"]
+"""The post's own structure, as the context stage sees it."""
+
+FIXED_POINT = 2.0**32
+"""Sums are kept as integers in units of 2**-32, so adding shares in any order gives the same bits."""
+
+
+def to_fixed(values: pd.DataFrame) -> pd.DataFrame:
+    return np.rint(values * FIXED_POINT).astype(np.int64)
+
+
+@dataclass
+class ContextSums:
+    """What the context stage needs to know of each account, summed over any share of its posts.
+
+    ``table`` holds, per account, the sums behind its summary rates and of the text stage's
+    probabilities (fixed point); ``words`` counts the words of its own posts. The posts of an
+    account may arrive in any number of chunks, processes or cluster partitions: adding their
+    sums gives the same total, hence the same predictions, as one pass over all of them.
+    """
+
+    table: pd.DataFrame
+    words: dict[str, Counter]
+
+    @classmethod
+    def combine(cls, parts: Iterable[ContextSums]) -> ContextSums:
+        parts = list(parts)
+        tables = [p.table for p in parts if len(p.table)]
+        table = pd.concat(tables).groupby(level=0, sort=False).sum() if tables else pd.DataFrame()
+        words: dict[str, Counter] = {}
+        for part in parts:
+            for account, counts in part.words.items():
+                if account in words:
+                    words[account].update(counts)
+                else:
+                    words[account] = Counter(counts)
+        return cls(table, words)
 
 
 def _fit_predict(model: Pipeline, F: pd.DataFrame, y: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +112,8 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    word_ngrams, word_min_df : word n-gram range and minimum document frequency.
+    word_ngrams, word_min_df, word_features : word n-gram range, minimum document frequency and
+        hash buckets.
     char_ngrams, char_features : character n-gram range and hash buckets (``use_chars``).
     use_chars, use_signals, use_account : switch feature groups on or off.
     text_estimator : ``"logistic"`` (LogisticRegression, inverse regularisation ``C``) or ``"sgd"``
@@ -90,6 +134,7 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
         self,
         word_ngrams: tuple[int, int] = (1, 2),
         word_min_df: int = 2,
+        word_features: int = 2**20,
         char_ngrams: tuple[int, int] = (2, 5),
         char_features: int = 2**18,
         use_chars: bool = True,
@@ -111,6 +156,7 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
     ) -> None:
         self.word_ngrams = word_ngrams
         self.word_min_df = word_min_df
+        self.word_features = word_features
         self.char_ngrams = char_ngrams
         self.char_features = char_features
         self.use_chars = use_chars
@@ -133,22 +179,10 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ building blocks
 
     def _text_pipeline(self, signal_columns: list[str]) -> Pipeline:
-        blocks: list[tuple[str, Any, Any]] = [
-            ("words", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=tuple(self.word_ngrams),
-                                      min_df=self.word_min_df, sublinear_tf=True, dtype=np.float32), "norm_text"),
-        ]
-        if self.use_chars:
-            chars = Pipeline([
-                ("hash", HashedCharNgrams(tuple(self.char_ngrams), self.char_features)),
-                ("tfidf", TfidfTransformer(sublinear_tf=True)),
-            ])
-            blocks.append(("chars", chars, "norm_text"))
         numeric = STRUCTURAL + (signal_columns if self.use_signals else [])
-        blocks.append(("structure", StandardScaler(), numeric))
-        return Pipeline([
-            ("features", ColumnTransformer(blocks, sparse_threshold=1.0)),
-            ("model", self._text_estimator()),
-        ])
+        features = TextFeatures(tuple(self.word_ngrams), self.word_features, self.word_min_df, tuple(self.char_ngrams),
+                                self.char_features, self.use_chars, numeric)
+        return Pipeline([("features", features), ("model", self._text_estimator())])
 
     def _text_estimator(self) -> Any:
         if self.text_estimator == "sgd":
@@ -179,19 +213,19 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
             ("model", LogisticRegression(C=self.account_C, max_iter=3000, class_weight="balanced")),
         ])
 
-    def _context_matrix(self, X: pd.DataFrame, F: pd.DataFrame, P: np.ndarray, org: np.ndarray) -> np.ndarray:
+    def _context_matrix(self, P: np.ndarray, org: np.ndarray, acc_probs: np.ndarray, post: np.ndarray) -> np.ndarray:
         """Text-model logits, the account's organisation score, their interactions, post structure."""
-        accounts = X["account"].astype(str).to_numpy()
         logits = np.log(np.clip(P, 1e-4, 1)) - np.log(np.clip(1 - P, 1e-4, 1))
         org_logit = (np.log(np.clip(org, 1e-3, 1)) - np.log(np.clip(1 - org, 1e-3, 1)))[:, None]
-        probs = pd.DataFrame(P)
-        sums = probs.groupby(accounts, sort=False).agg(["sum", "count"])
-        acc_probs = np.column_stack([
+        return np.hstack([logits, org_logit, logits * org_logit, acc_probs, post, post * org_logit]).astype(np.float64)
+
+    def _account_probs(self, accounts: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """Each post's account average of P, shrunk toward the average account."""
+        sums = pd.DataFrame(P).groupby(accounts, sort=False).agg(["sum", "count"])
+        return np.column_stack([
             ((sums[(j, "sum")] + self.account_strength * self.prob_prior_[j]) / (sums[(j, "count")] + self.account_strength)).loc[accounts].to_numpy()
             for j in range(P.shape[1])
         ])
-        post = F[["is_repost", "mentions_self", "is_reply_other", "is_self_reply", "n_urls", "link_only"]].to_numpy()
-        return np.hstack([logits, org_logit, logits * org_logit, acc_probs, post, post * org_logit]).astype(np.float64)
 
     def _org_scores(self, model: Pipeline, table: pd.DataFrame, accounts: pd.Series) -> np.ndarray:
         """Each post's probability that its account is an organisation."""
@@ -248,7 +282,7 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
                     fold_model = self._account_pipeline().fit(table[mask], is_org[mask])
                     org[test_idx] = self._org_scores(fold_model, table[~mask], accounts.iloc[test_idx])
             self.account_model_ = self._account_pipeline().fit(table, is_org)
-        C = self._context_matrix(X, F, oof, org)
+        C = self._context_matrix(oof, org, self._account_probs(accounts.to_numpy(), oof), F[POST_CONTEXT].to_numpy())
         context = Pipeline([
             ("scale", StandardScaler()),
             ("model", LogisticRegression(C=self.context_C, max_iter=3000, class_weight=self.class_weight)),
@@ -341,21 +375,92 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "text_model_")
         if len(X) == 0:
             return np.zeros((0, len(self.classes_)))
-        F = self.featurizer_.transform(X)
-        P = self._aligned(self.text_model_, self.text_model_.predict_proba(F))
+        F, P = self.text_stage(X)
         if self.context_model_ is None:
             return P
-        org = self._org_scores(self.account_model_, self._account_table(X, F), X["account"])
-        return self._aligned(self.context_model_, self.context_model_.predict_proba(self._context_matrix(X, F, P, org)))
+        context = self.account_context(self.context_sums(X, F, P))
+        return self.context_stage(X["account"].astype(str).to_numpy(), F[POST_CONTEXT].to_numpy(), P, context)
+
+    # The same prediction in three steps, for feeds that arrive in chunks (see sociability.scoring):
+    # text_stage and context_sums per chunk; account_context once on the merged sums; then
+    # context_stage per chunk.
+
+    def text_stage(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """The post features and the first stage's probabilities (from the post alone)."""
+        check_is_fitted(self, "text_model_")
+        F = self.featurizer_.transform(X)
+        return F, self._aligned(self.text_model_, self.text_model_.predict_proba(F))
+
+    def context_sums(self, X: pd.DataFrame, F: pd.DataFrame, P: np.ndarray) -> ContextSums:
+        """This chunk's share of each account's sums (merge with :meth:`ContextSums.combine`)."""
+        accounts = X["account"].astype(str).reset_index(drop=True)
+        rates = F[STRUCTURAL + [c for c in F.columns if c.startswith("sig_")]].reset_index(drop=True)
+        sums = account_rates(accounts, rates)
+        probs = pd.DataFrame(P, columns=[f"_p{j}" for j in range(P.shape[1])]).groupby(accounts.to_numpy(), sort=False).sum()
+        table = to_fixed(pd.concat([sums, probs.reindex(sums.index)], axis=1))
+        words: dict[str, Counter] = {}
+        vocabulary = self._account_vocabulary()
+        if vocabulary is not None:
+            own = ~X["is_repost"].to_numpy(dtype=bool)
+            texts: dict[str, list[str]] = {}
+            for account, text in zip(accounts.to_numpy()[own], F["norm_text"].to_numpy()[own]):
+                texts.setdefault(account, []).append(text)
+            for account, parts in texts.items():
+                counts = Counter(" ".join(parts).split())
+                words[account] = Counter({w: c for w, c in counts.items() if w in vocabulary})
+        return ContextSums(table, words)
+
+    def account_context(self, sums: ContextSums) -> pd.DataFrame:
+        """Per account: its organisation score and average text-stage probabilities (shrunk)."""
+        table = sums.table / FIXED_POINT
+        summary = account_summary(table, self.account_prior_, self.account_strength)
+        out = pd.DataFrame(index=table.index)
+        out["organisation"] = self._organisation(summary, sums.words)
+        for j in range(len(self.classes_)):
+            out[f"p{j}"] = (table[f"_p{j}"] + self.account_strength * self.prob_prior_[j]) / (table["_posts"] + self.account_strength)
+        return out
+
+    def context_stage(self, accounts: np.ndarray, post: np.ndarray, P: np.ndarray, context: pd.DataFrame) -> np.ndarray:
+        """Final probabilities of posts, given their accounts' context (from :meth:`account_context`)."""
+        rows = context.loc[accounts]
+        acc_probs = rows[[f"p{j}" for j in range(len(self.classes_))]].to_numpy()
+        C = self._context_matrix(P, rows["organisation"].to_numpy(), acc_probs, post)
+        return self._aligned(self.context_model_, self.context_model_.predict_proba(C))
+
+    def _account_vocabulary(self) -> dict[str, int] | None:
+        if getattr(self, "account_model_", None) is None:
+            return None
+        return self.account_model_.named_steps["features"].named_transformers_["words"].vocabulary_
+
+    def _organisation(self, summary: pd.DataFrame, words: dict[str, Counter]) -> np.ndarray:
+        """What the account model's pipeline computes from the joined text, from word counts."""
+        if getattr(self, "account_model_", None) is None:
+            return np.full(len(summary), 0.5)
+        columns = self.account_model_.named_steps["features"]
+        vectorizer = columns.named_transformers_["words"]
+        vocabulary = vectorizer.vocabulary_
+        indptr, indices, data = [0], [], []
+        for account in summary.index:
+            for word, count in words.get(account, {}).items():
+                indices.append(vocabulary[word])
+                data.append(count)
+            indptr.append(len(indices))
+        counts = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+                               shape=(len(summary), len(vocabulary)))
+        counts.data = np.log(counts.data) + 1.0  # sublinear tf, as the vectorizer
+        text = normalize(counts @ sp.diags(vectorizer.idf_))
+        rates = columns.named_transformers_["rates"].transform(summary[ACCOUNT_FEATURES])
+        matrix = sp.hstack([text, sp.csr_matrix(rates)], format="csr")
+        model = self.account_model_.named_steps["model"]
+        return model.predict_proba(matrix)[:, list(model.classes_).index(True)]
 
     def organisation_scores(self, X: pd.DataFrame) -> pd.Series:
         """Probability that each account in X is an organisation, from its timeline (NaN without an account model)."""
         check_is_fitted(self, "text_model_")
-        F = self.featurizer_.transform(X)
-        table = self._account_table(X, F)
         if getattr(self, "account_model_", None) is None:
-            return pd.Series(np.nan, index=table.index)
-        return pd.Series(self.account_model_.predict_proba(table)[:, list(self.account_model_.classes_).index(True)], index=table.index)
+            return pd.Series(np.nan, index=pd.Index(X["account"].astype(str).unique()))
+        F, P = self.text_stage(X)
+        return self.account_context(self.context_sums(X, F, P))["organisation"]
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -102,19 +102,19 @@ class SocialNLP:
             self.matcher.add(name, [[{"LOWER": {"IN": list(words)}}]])
         self.signal_names = lexicon.names
         # The same rules as token tuples, for the fast path (see `token_texts` and `count_signals`).
-        self._phrases: dict[tuple[str, ...], list[str]] = {}
+        self.phrase_signals: dict[tuple[str, ...], list[str]] = {}
         for name, phrases in lexicon.phrases.items():
             for doc in self.nlp.tokenizer.pipe(phrases):
                 key = tuple(t.lower_ for t in doc)
-                if name not in self._phrases.setdefault(key, []):
-                    self._phrases[key].append(name)
-        self._longest = max((len(k) for k in self._phrases), default=1)
-        self._starts = {key[0] for key in self._phrases}
-        self._words: dict[str, list[str]] = {}
+                if name not in self.phrase_signals.setdefault(key, []):
+                    self.phrase_signals[key].append(name)
+        self.longest_phrase = max((len(k) for k in self.phrase_signals), default=1)
+        self.phrase_starts = {key[0] for key in self.phrase_signals}
+        self.word_signals: dict[str, list[str]] = {}
         for name, words in lexicon.words.items():
             for word in words:
-                if name not in self._words.setdefault(word, []):
-                    self._words[word].append(name)
+                if name not in self.word_signals.setdefault(word, []):
+                    self.word_signals[word].append(name)
         self._chunks: dict[str, tuple[str, ...]] = {}
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
@@ -151,6 +151,19 @@ class SocialNLP:
             out.extend(tokens)
         return out
 
+    def chunk_tokens(self, chunk: str) -> tuple[str, ...]:
+        """The tokens of one space-free chunk (whitespace tokens as ``" "``), remembered."""
+        tokens = self._chunks.get(chunk)
+        if tokens is None:
+            if chunk.isalnum() or _TOKEN_MATCH.fullmatch(chunk):
+                tokens = (chunk,)
+            else:
+                tokens = tuple(" " if t.is_space else t.text for t in self.nlp.tokenizer(chunk))
+            if len(self._chunks) > 200_000:
+                self._chunks.clear()
+            self._chunks[chunk] = tokens
+        return tokens
+
     def _learn_chunks(self, text: str, chunks: list[str]) -> None:
         """Tokenize the whole text once and remember each chunk's tokens (by character offsets)."""
         starts, position = [], 0
@@ -171,7 +184,7 @@ class SocialNLP:
         """How often each signal fires in tokens from :meth:`token_texts`; same counts as :meth:`signals`."""
         counts = dict.fromkeys(self.signal_names, 0)
         lowered = [t.lower() for t in tokens]
-        phrases, words, longest, starts = self._phrases, self._words, self._longest, self._starts
+        phrases, words, longest, starts = self.phrase_signals, self.word_signals, self.longest_phrase, self.phrase_starts
         for i, token in enumerate(lowered):
             if token in words:
                 for name in words[token]:
