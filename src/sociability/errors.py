@@ -30,3 +30,7 @@ class FeedError(SociabilityError):
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {self.problem}")
+
+    def __reduce__(self) -> tuple:
+        # so that an error raised in a worker process reaches the CLI as itself
+        return (FeedError, (self.path, self.problem, self.line))

@@ -7,12 +7,18 @@ Shares of the four kinds of post are estimated as a *quantification* problem, no
 argmax labels: ``cc`` counts labels, ``pcc`` averages probabilities, and ``acc`` / ``pacc`` undo
 the classifier's measured confusion (out-of-fold, stored in the model). Intervals come from a
 bootstrap over the account's posts, so a short timeline gets a wide interval.
+
+Everything a profile needs is first summed per account into a :class:`Tally` (counts, fixed-point
+sums, bounded sketches of distinct texts and handles): tallies of any shares of the posts merge
+into the tally of all of them, which is what lets :mod:`sociability.scoring` stream feeds of any
+size, over processes or a Dask cluster, to the same profiles.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +31,7 @@ from scipy.special import erfinv
 from .config import load_toml
 from .datacheck import normalise_for_duplicates
 from .errors import SociabilityError
-from .model import predict_by_account
+from .model import FIXED_POINT, predict_by_account
 from .posts import is_link_only, same_account
 
 METHODS = ("cc", "pcc", "acc", "pacc")
@@ -85,57 +91,292 @@ class Comparison:
         }
 
 
-# ---------------------------------------------------------------- behaviour
+# ---------------------------------------------------------------- tallies
+
+BEHAVIOUR_COUNTS = ["reply_other", "self_reply", "reshare", "vanity_reshare", "quote", "link", "link_only", "hashtags", "question"]
+"""Per-account counts behind the behaviour metrics (see :func:`behaviour_from`)."""
+
+SKETCH_SIZE = 1024
+"""Distinct texts (and handles) kept exactly per account; beyond, counted from a uniform sample."""
 
 
-def behaviour_metrics(posts: pd.DataFrame) -> dict[str, float]:
-    """What an account does, from metadata alone (no classifier involved)."""
-    n = max(len(posts), 1)
-    account = str(posts["account"].iloc[0]) if len(posts) else ""
+def stable_hash(text: str) -> int:
+    """A 64-bit hash that is the same in every process and on every machine (unlike ``hash``)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+@dataclass
+class Sketch:
+    """Distinct keys of an account (texts, handles), with each key's count and a bit per network.
+
+    A "k minimum values" sketch: it keeps the ``size`` smallest key hashes. With fewer distinct
+    keys it is exact; with more, the kept keys are a uniform sample and the number of distinct
+    keys is estimated from the largest kept hash. Merging keeps the smallest of the union, so
+    shares merged in any order give the same sketch, and memory stays bounded per account.
+    """
+
+    hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    networks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    saturated: bool = False
+
+    @classmethod
+    def of(cls, hashes: Sequence[int], networks: Sequence[int] | None = None, size: int = SKETCH_SIZE) -> Sketch:
+        h = np.asarray(hashes, dtype=np.uint64)
+        n = np.asarray(networks if networks is not None else np.zeros(len(h)), dtype=np.int64)
+        return cls(h, np.ones(len(h), dtype=np.int64), n)._reduce(size)
+
+    def merge(self, other: Sketch, size: int = SKETCH_SIZE) -> Sketch:
+        merged = Sketch(np.concatenate([self.hashes, other.hashes]), np.concatenate([self.counts, other.counts]),
+                        np.concatenate([self.networks, other.networks]), self.saturated or other.saturated)
+        return merged._reduce(size)
+
+    def _reduce(self, size: int) -> Sketch:
+        order = np.argsort(self.hashes, kind="stable")
+        hashes = self.hashes[order]
+        if not len(hashes):
+            return self
+        starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
+        counts = np.add.reduceat(self.counts[order], starts)
+        networks = np.bitwise_or.reduceat(self.networks[order], starts)
+        saturated = self.saturated or len(starts) > size
+        return Sketch(hashes[starts][:size], counts[:size], networks[:size], saturated)
+
+    def distinct(self) -> float:
+        """Number of distinct keys (exact unless saturated)."""
+        if not self.saturated:
+            return float(len(self.hashes))
+        return (len(self.hashes) - 1) / (float(self.hashes[-1]) / 2.0**64)
+
+    def multi_network_share(self) -> float:
+        """Share of key occurrences whose key appears on more than one network."""
+        total = self.counts.sum()
+        if not total:
+            return 0.0
+        multi = np.array([bin(int(m)).count("1") > 1 for m in self.networks], dtype=bool)
+        return float(self.counts[multi].sum() / total)
+
+
+@dataclass
+class Tally:
+    """One account's profile ingredients, summed over any share of its posts.
+
+    :func:`tally_posts` fills the part read from the posts themselves, :func:`tally_labels` the
+    part that needs the final probabilities; :meth:`merge` adds two tallies of the same account.
+    Chunks, processes and cluster partitions each tally their posts; merged, they give exactly
+    the profile of one pass over all posts (integer counts and fixed-point sums, so no rounding
+    depends on the order), in memory that grows with accounts, not posts.
+    """
+
+    account: str
+    n: int = 0
+    n_keyed: int = 0
+    first: int | None = None
+    last: int | None = None
+    platforms: Counter = field(default_factory=Counter)
+    behaviour: np.ndarray = field(default_factory=lambda: np.zeros(len(BEHAVIOUR_COUNTS), dtype=np.int64))
+    hours: np.ndarray = field(default_factory=lambda: np.zeros(24, dtype=np.int64))
+    weekdays: np.ndarray = field(default_factory=lambda: np.zeros(7, dtype=np.int64))
+    engaged: Sketch = field(default_factory=Sketch)
+    texts: Sketch = field(default_factory=Sketch)
+    cells: np.ndarray | None = None  # labels x (not a reply, a reply to others): argmax counts
+    moments: np.ndarray | None = None  # fixed-point sums of v v^T, v = (1, probabilities..., reply to others)
+    periods: dict[str, np.ndarray] = field(default_factory=dict)  # period -> (posts, fixed-point probability sums)
+    examples: list[list[tuple[int, str, str]]] = field(default_factory=list)  # per label: (-fixed prob, post id, text)
+
+    def merge(self, other: Tally) -> Tally:
+        out = Tally(self.account, self.n + other.n, self.n_keyed + other.n_keyed)
+        out.first = _pick(min, self.first, other.first)
+        out.last = _pick(max, self.last, other.last)
+        out.platforms = self.platforms + other.platforms
+        out.behaviour = self.behaviour + other.behaviour
+        out.hours = self.hours + other.hours
+        out.weekdays = self.weekdays + other.weekdays
+        out.engaged = self.engaged.merge(other.engaged)
+        out.texts = self.texts.merge(other.texts)
+        out.cells = _add(self.cells, other.cells)
+        out.moments = _add(self.moments, other.moments)
+        out.periods = dict(self.periods)
+        for period, values in other.periods.items():
+            out.periods[period] = out.periods[period] + values if period in out.periods else values
+        if self.examples and other.examples:
+            out.examples = [sorted(a + b)[:EXAMPLES] for a, b in zip(self.examples, other.examples)]
+        else:
+            out.examples = self.examples or other.examples
+        return out
+
+
+EXAMPLES = 3
+"""Typical posts shown per label."""
+
+
+def _pick(function: Any, a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else function(a, b)
+
+
+def _add(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return b if a is None else a if b is None else a + b
+
+
+def merge_tallies(parts: Iterable[dict[str, Tally]]) -> dict[str, Tally]:
+    """Tallies of several shares of the posts, merged per account."""
+    out: dict[str, Tally] = {}
+    for part in parts:
+        for account, tally in part.items():
+            out[account] = out[account].merge(tally) if account in out else tally
+    return out
+
+
+def tally_posts(posts: pd.DataFrame) -> dict[str, Tally]:
+    """Each account's counts that need no classifier: behaviour, activity, networks, repeats."""
+    out: dict[str, Tally] = {}
+    if posts.empty:
+        return out
+    accounts = posts["account"].astype(str).to_numpy()
+    texts = posts["text"].tolist()
     own = ~posts["is_repost"].to_numpy(dtype=bool)
-    reply_other = posts["is_reply"].to_numpy(dtype=bool) & ~posts["is_self_reply"].to_numpy(dtype=bool)
-    has_link = posts["urls"].map(len).to_numpy() > 0
-    link_only = posts["text"].map(is_link_only).to_numpy(dtype=bool)
-    engaged = set()
-    for reply_to, mentions in zip(posts["reply_to"], posts["mentions"]):
-        for handle in ([reply_to] if reply_to else []) + [m for m in mentions]:
-            if handle and not same_account(handle, account):
-                engaged.add(handle)
-    duplicate, cross = duplicate_flags(posts)
+    reply = posts["is_reply"].to_numpy(dtype=bool)
+    self_reply = posts["is_self_reply"].to_numpy(dtype=bool)
+    counts = np.column_stack([
+        reply & ~self_reply,
+        self_reply,
+        ~own,
+        ~own & posts["mentions_self"].to_numpy(dtype=bool),
+        posts["is_quote"].to_numpy(dtype=bool),
+        posts["urls"].map(len).to_numpy() > 0,
+        [is_link_only(t) for t in texts],
+        posts["hashtags"].map(len).to_numpy(),
+        own & np.array(["?" in t for t in texts], dtype=bool),
+    ]).astype(np.int64)
+    times = posts["created_at"]
+    stamps = times.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    dated = times.notna().to_numpy()
+    hours = times.dt.hour.fillna(-1).astype(int).to_numpy()
+    weekdays = times.dt.day_of_week.fillna(-1).astype(int).to_numpy()
+    for account, index in pd.Series(range(len(posts))).groupby(accounts, sort=False).indices.items():
+        tally = Tally(str(account), len(index))
+        tally.behaviour = counts[index].sum(axis=0)
+        when = index[dated[index]]
+        if len(when):
+            tally.first, tally.last = int(stamps[when].min()), int(stamps[when].max())
+            tally.hours = np.bincount(hours[when], minlength=24)
+            tally.weekdays = np.bincount(weekdays[when], minlength=7)
+        tally.platforms = Counter(posts["platform"].iloc[index].astype(str))
+        keys, nets = [], []
+        for i in index[own[index]]:
+            key = normalise_for_duplicates(texts[i])
+            if len(key) >= 20:
+                keys.append(stable_hash(key))
+                nets.append(_network_bit(str(posts["platform"].iat[i])))
+        tally.n_keyed = len(keys)
+        tally.texts = Sketch.of(keys, nets)
+        engaged = set()
+        for reply_to, mentions in zip(posts["reply_to"].iloc[index], posts["mentions"].iloc[index]):
+            for handle in ([reply_to] if reply_to else []) + list(mentions):
+                if handle and not same_account(handle, account):
+                    engaged.add(handle)
+        tally.engaged = Sketch.of([stable_hash(h) for h in engaged])
+        out[str(account)] = tally
+    return out
+
+
+NETWORK_BITS = {"twitter": 1, "mastodon": 2, "bluesky": 4, "threads": 8, "linkedin": 16, "facebook": 32, "instagram": 64}
+
+
+def _network_bit(platform: str) -> int:
+    """A bit per network, the same in every process (a stable hash for networks not listed)."""
+    return NETWORK_BITS.get(platform.lower(), 1 << (8 + stable_hash(platform.lower()) % 54))
+
+
+def tally_labels(tallies: dict[str, Tally], labeled: pd.DataFrame, proba: np.ndarray, weekly: set[str]) -> dict[str, Tally]:
+    """Add what needs the final probabilities: label counts, sums, the mix over time, examples.
+
+    ``labeled`` has ``account``, ``post_id``, ``created_at``, ``reply_other`` and ``shown``
+    columns (see :func:`labeled_columns`); accounts in ``weekly`` get their mix per week.
+    """
+    if labeled.empty:
+        return tallies
+    k = proba.shape[1]
+    accounts = labeled["account"].astype(str).to_numpy()
+    fixed = np.rint(proba * FIXED_POINT).astype(np.int64)
+    reply = labeled["reply_other"].to_numpy(dtype=bool)
+    v = np.column_stack([np.full(len(proba), 1.0), proba, reply]).astype(np.float64)
+    predicted = np.argmax(proba, axis=1)
+    stamps = pd.to_datetime(labeled["created_at"], utc=True)
+    months = stamps.dt.strftime("%Y-%m").to_numpy(dtype=object)
+    days = stamps.dt.tz_convert(None).dt.floor("D")
+    monday = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+    weeks = (monday.dt.strftime("%Y-%m-%d") + "/" + (monday + pd.Timedelta(days=6)).dt.strftime("%Y-%m-%d")).to_numpy(dtype=object)
+    ids = labeled["post_id"].astype(str).tolist()
+    shown = labeled["shown"].tolist()
+    for account, index in pd.Series(range(len(labeled))).groupby(accounts, sort=False).indices.items():
+        tally = tallies.setdefault(str(account), Tally(str(account)))
+        cells = np.zeros((k, 2), dtype=np.int64)
+        np.add.at(cells, (predicted[index], reply[index].astype(int)), 1)
+        tally.cells = _add(tally.cells, cells)
+        rows = v[index]
+        tally.moments = _add(tally.moments, np.rint(rows[:, :, None] * rows[:, None, :] * FIXED_POINT).astype(np.int64).sum(axis=0))
+        periods = (weeks if account in weekly else months)[index]
+        for period in pd.unique(periods):
+            if not isinstance(period, str):
+                continue
+            mine = index[periods == period]
+            values = np.concatenate([[len(mine)], fixed[mine].sum(axis=0)])
+            tally.periods[period] = tally.periods[period] + values if period in tally.periods else values
+        examples = []
+        for j in range(k):
+            rows_j = index[predicted[index] == j]
+            best = sorted((-int(fixed[i, j]), ids[i], shown[i]) for i in rows_j)[:EXAMPLES]
+            examples.append(best)
+        tally.examples = [sorted(a + b)[:EXAMPLES] for a, b in zip(tally.examples, examples)] if tally.examples else examples
+    return tallies
+
+
+def labeled_columns(posts: pd.DataFrame) -> pd.DataFrame:
+    """The few columns of each post a profile still needs once the post is labeled."""
+    repost = posts["is_repost"].to_numpy(dtype=bool)
+    prefix = np.where(repost & posts["reposted_from"].notna().to_numpy(), "RT @" + posts["reposted_from"].fillna("").astype(str) + ": ", "")
+    text = posts["text"].astype(str).replace("", "(no text)")
+    return pd.DataFrame({
+        "account": posts["account"].astype(str).to_numpy(),
+        "post_id": posts["post_id"].astype(str).to_numpy(),
+        "created_at": posts["created_at"].reset_index(drop=True),
+        "reply_other": (posts["is_reply"].to_numpy(dtype=bool) & ~posts["is_self_reply"].to_numpy(dtype=bool)),
+        "shown": prefix + text.to_numpy(dtype=object),
+    })
+
+
+def weekly_accounts(tallies: dict[str, Tally]) -> set[str]:
+    """Accounts whose timeline spans under 90 days: their mix over time is shown per week."""
+    day = 86400 * 10**9
+    return {a for a, t in tallies.items() if t.first is not None and (t.last - t.first) // day < 90}
+
+
+def behaviour_from(tally: Tally) -> dict[str, float]:
+    """What an account does, from metadata alone (no classifier involved)."""
+    n = max(tally.n, 1)
+    counts = dict(zip(BEHAVIOUR_COUNTS, tally.behaviour.tolist()))
+    duplicates = max(tally.n_keyed - tally.texts.distinct(), 0.0)
     return {
-        "reply_rate": float(reply_other.mean()) if len(posts) else 0.0,
-        "thread_share": float(posts["is_self_reply"].mean()) if len(posts) else 0.0,
-        "reshare_rate": float((~own).mean()) if len(posts) else 0.0,
-        "vanity_reshare_share": float((~own & posts["mentions_self"].to_numpy(dtype=bool)).mean()) if len(posts) else 0.0,
-        "quote_share": float(posts["is_quote"].mean()) if len(posts) else 0.0,
-        "link_share": float(has_link.mean()) if len(posts) else 0.0,
-        "link_only_share": float(link_only.mean()) if len(posts) else 0.0,
-        "hashtags_per_post": float(posts["hashtags"].map(len).sum() / n),
-        "question_share": float((own & posts["text"].str.contains("?", regex=False).to_numpy()).sum() / n),
-        "accounts_engaged_per_100": 100.0 * len(engaged) / n,
-        "duplicate_share": float(duplicate.mean()) if len(posts) else 0.0,
-        "cross_posted_share": float(cross.mean()) if len(posts) else 0.0,
+        "reply_rate": counts["reply_other"] / n,
+        "thread_share": counts["self_reply"] / n,
+        "reshare_rate": counts["reshare"] / n,
+        "vanity_reshare_share": counts["vanity_reshare"] / n,
+        "quote_share": counts["quote"] / n,
+        "link_share": counts["link"] / n,
+        "link_only_share": counts["link_only"] / n,
+        "hashtags_per_post": counts["hashtags"] / n,
+        "question_share": counts["question"] / n,
+        "accounts_engaged_per_100": 100.0 * tally.engaged.distinct() / n,
+        "duplicate_share": duplicates / n,
+        "cross_posted_share": tally.n_keyed * tally.texts.multi_network_share() / n,
     }
 
 
-def duplicate_flags(posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Posts repeating an earlier own text (same normalised words), and texts on several networks."""
-    own = ~posts["is_repost"].to_numpy(dtype=bool)
-    keys = [normalise_for_duplicates(t) if o else "" for t, o in zip(posts["text"], own)]
-    order = np.argsort(posts["created_at"].to_numpy(), kind="stable")
-    seen: set[str] = set()
-    duplicate = np.zeros(len(posts), dtype=bool)
-    for i in order:
-        key = keys[i]
-        if len(key) >= 20:
-            duplicate[i] = key in seen
-            seen.add(key)
-    platforms: dict[str, set] = {}
-    for key, platform in zip(keys, posts["platform"]):
-        if len(key) >= 20:
-            platforms.setdefault(key, set()).add(platform)
-    cross = np.array([len(key) >= 20 and len(platforms[key]) > 1 for key in keys], dtype=bool)
-    return duplicate, cross
+def behaviour_metrics(posts: pd.DataFrame) -> dict[str, float]:
+    """What one account does, from metadata alone (no classifier involved)."""
+    tallies = tally_posts(posts)
+    return behaviour_from(next(iter(tallies.values()))) if tallies else behaviour_from(Tally(""))
 
 
 # ---------------------------------------------------------------- shares
@@ -231,6 +472,9 @@ def profile(posts: pd.DataFrame, model: Any, config: dict[str, Any] | None = Non
             proba: np.ndarray | None = None, n_jobs: int | None = 1) -> list[Profile]:
     """One profile per account in ``posts`` (a canonical post table).
 
+    For feeds too big for memory, :func:`sociability.scoring.score_feeds` streams them and gives
+    the same profiles.
+
     Parameters
     ----------
     posts : canonical posts; each account's posts are its timeline.
@@ -242,41 +486,43 @@ def profile(posts: pd.DataFrame, model: Any, config: dict[str, Any] | None = Non
     """
     estimator = getattr(model, "estimator", model)
     config = config or load_profile_config()
-    method = method or config["shares"]["method"]
-    if method not in METHODS:
-        raise SociabilityError(f"unknown share method {method!r}; choose one of {', '.join(METHODS)}")
+    method = check_method(method or config["shares"]["method"])
     posts = posts.reset_index(drop=True)
     if proba is None:
         proba = predict_by_account(estimator, posts, n_jobs)
+    tallies = tally_posts(posts)
+    tally_labels(tallies, labeled_columns(posts), proba, weekly_accounts(tallies))
+    return [finish_profile(t, estimator, config, method) for t in tallies.values()]
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise SociabilityError(f"unknown share method {method!r}; choose one of {', '.join(METHODS)}")
+    return method
+
+
+def finish_profile(tally: Tally, estimator: Any, config: dict[str, Any], method: str) -> Profile:
+    """The profile of an account from its merged tally."""
     classes = [str(c) for c in estimator.classes_]
-    out = []
-    for account, index in posts.groupby("account", sort=False).indices.items():
-        out.append(_profile_account(posts.iloc[index].reset_index(drop=True), proba[index], classes, estimator, config, method))
-    return out
-
-
-def _profile_account(posts: pd.DataFrame, proba: np.ndarray, classes: list[str], estimator: Any,
-                     config: dict[str, Any], method: str) -> Profile:
+    k = len(classes)
     shares_cfg = config["shares"]
     rates = {"confusion_rates": getattr(estimator, "confusion_rates_", None), "probability_rates": getattr(estimator, "probability_rates_", None)}
-    by_method = {m: dict(zip(classes, map(float, estimate_shares(proba, m, **rates)))) for m in METHODS}
-    behaviour = behaviour_metrics(posts)
+    n = max(tally.n, 1)
+    cells = tally.cells if tally.cells is not None else np.zeros((k, 2), dtype=np.int64)
+    moments = (tally.moments if tally.moments is not None else np.zeros((k + 2, k + 2), dtype=np.int64)) / FIXED_POINT
+    counted = cells.sum(axis=1) / n
+    mean_proba = moments[0, 1:k + 1] / n
+    by_method = {m: dict(zip(classes, map(float, _shares(m, counted, mean_proba, rates)))) for m in METHODS}
+    behaviour = behaviour_from(tally)
     point = by_method[method]
-    rng = np.random.default_rng(shares_cfg.get("seed", 0))
-    n = len(posts)
-    samples = np.empty((shares_cfg.get("bootstrap", 300), len(classes)))
-    scores = np.empty(len(samples))
-    reply_other = (posts["is_reply"] & ~posts["is_self_reply"]).to_numpy(dtype=float)
-    for b in range(len(samples)):
-        pick = rng.integers(0, n, n)
-        samples[b] = estimate_shares(proba[pick], method, **rates)
-        boot_behaviour = dict(behaviour, reply_rate=float(reply_other[pick].mean()))
-        scores[b] = sociability_score(dict(zip(classes, samples[b])), boot_behaviour, config)
+    samples, replies = _bootstrap(tally.account, method, cells, moments, n, shares_cfg, rates)
+    scores = np.array([sociability_score(dict(zip(classes, sample)), dict(behaviour, reply_rate=float(reply)), config)
+                       for sample, reply in zip(samples, replies)])
     level = shares_cfg.get("level", 0.95)
     alpha = (1 - level) / 2
     low, high = np.quantile(samples, [alpha, 1 - alpha], axis=0)
     # widen by the model's own share error on unseen accounts (measured when it was trained)
-    model_error = np.asarray(getattr(estimator, "share_error_", {}).get(method, np.zeros(len(classes))))
+    model_error = np.asarray(getattr(estimator, "share_error_", {}).get(method, np.zeros(k)))
     z = float(np.sqrt(2) * erfinv(level))
     estimate = np.array([point[c] for c in classes])
     half_low = np.sqrt(np.square(estimate - low) + np.square(z * model_error))
@@ -286,59 +532,68 @@ def _profile_account(posts: pd.DataFrame, proba: np.ndarray, classes: list[str],
     score = sociability_score(point, behaviour, config)
     score_low, score_high = np.quantile(scores, [alpha, 1 - alpha])
     name, description = archetype(point, behaviour, config)
-    times = posts["created_at"].dropna()
-    span_days = max((times.max() - times.min()).total_seconds() / 86400, 1.0) if len(times) else 1.0
+    first = pd.Timestamp(tally.first, tz="UTC") if tally.first is not None else None
+    last = pd.Timestamp(tally.last, tz="UTC") if tally.last is not None else None
+    span_days = max((last - first).total_seconds() / 86400, 1.0) if first is not None else 1.0
     return Profile(
-        account=str(posts["account"].iloc[0]),
-        n_posts=n,
-        first_post=times.min().strftime("%Y-%m-%d") if len(times) else "",
-        last_post=times.max().strftime("%Y-%m-%d") if len(times) else "",
-        posts_per_day=round(n / span_days, 3),
-        platforms={k: round(v / n, 4) for k, v in Counter(posts["platform"]).items()},
+        account=tally.account,
+        n_posts=tally.n,
+        first_post=first.strftime("%Y-%m-%d") if first is not None else "",
+        last_post=last.strftime("%Y-%m-%d") if last is not None else "",
+        posts_per_day=round(tally.n / span_days, 3),
+        platforms={k_: round(v / n, 4) for k_, v in sorted(tally.platforms.items(), key=lambda kv: (-kv[1], kv[0]))},
         method=method,
         shares=shares,
-        shares_by_method={m: {c: round(v, 4) for c, v in s.items()} for m, s in by_method.items()},
+        shares_by_method={m: {c: round(v, 4) for c, v in s_.items()} for m, s_ in by_method.items()},
         score=Interval(round(score, 1), round(float(min(score_low, score)), 1), round(float(max(score_high, score)), 1)),
         archetype=name,
         archetype_description=description,
-        behaviour={k: round(v, 4) for k, v in behaviour.items()},
-        activity_by_hour=np.bincount(times.dt.hour, minlength=24).tolist() if len(times) else [0] * 24,
-        activity_by_weekday=np.bincount(times.dt.day_of_week, minlength=7).tolist() if len(times) else [0] * 7,
-        mix_over_time=_mix_over_time(posts, proba, classes),
+        behaviour={key: round(value, 4) for key, value in behaviour.items()},
+        activity_by_hour=tally.hours.tolist(),
+        activity_by_weekday=tally.weekdays.tolist(),
+        mix_over_time={period: {c: round(float(values[1 + j]) / FIXED_POINT / values[0], 4) for j, c in enumerate(classes)}
+                       for period, values in sorted(tally.periods.items())},
         advice=advice(point, behaviour, config),
-        examples=_examples(posts, proba, classes),
+        examples={c: [text for _, _, text in (tally.examples[j] if tally.examples else [])] for j, c in enumerate(classes)},
         score_samples=scores,
     )
 
 
-def _mix_over_time(posts: pd.DataFrame, proba: np.ndarray, classes: list[str]) -> dict[str, dict[str, float]]:
-    """Mean probability of each label per month (per week for timelines shorter than 3 months)."""
-    times = posts["created_at"]
-    if times.isna().all():
-        return {}
-    span = (times.max() - times.min()).days
-    naive = times.dt.tz_convert(None)
-    periods = naive.dt.to_period("W" if span < 90 else "M").astype(str)
-    frame = pd.DataFrame(proba, columns=classes)
-    frame["period"] = periods.to_numpy()
-    grouped = frame.groupby("period", sort=True)[classes].mean().round(4)
-    return {str(period): row.to_dict() for period, row in grouped.iterrows()}
+def _shares(method: str, counted: np.ndarray, mean_proba: np.ndarray, rates: dict[str, Any]) -> np.ndarray:
+    if method == "cc":
+        return counted
+    if method == "pcc":
+        return mean_proba
+    if method == "acc":
+        return adjust(counted, rates["confusion_rates"])
+    return adjust(mean_proba, rates["probability_rates"])
 
 
-def _examples(posts: pd.DataFrame, proba: np.ndarray, classes: list[str], per_label: int = 3) -> dict[str, list[str]]:
-    """The account's most typical posts of each label (highest probability among those so labeled)."""
-    predicted = np.argmax(proba, axis=1)
-    out = {}
-    for j, label in enumerate(classes):
-        rows = np.flatnonzero(predicted == j)
-        best = rows[np.argsort(-proba[rows, j])][:per_label]
-        out[label] = [_shown(posts.iloc[i]) for i in best]
-    return out
+def _bootstrap(account: str, method: str, cells: np.ndarray, moments: np.ndarray, n: int, shares_cfg: dict[str, Any],
+               rates: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Resampled shares and reply rates, as resampling the account's posts would give.
 
-
-def _shown(post: pd.Series) -> str:
-    prefix = f"RT @{post['reposted_from']}: " if post["is_repost"] and post["reposted_from"] else ""
-    return prefix + (post["text"] or "(no text)")
+    Counted shares resample the label x reply counts (a multinomial: exactly what resampling
+    posts does to them); probability means are drawn from their normal approximation, whose
+    covariance the merged sums give. Seeded per account, so every run and engine agrees.
+    """
+    k = cells.shape[0]
+    size = shares_cfg.get("bootstrap", 300)
+    rng = np.random.default_rng([shares_cfg.get("seed", 0), stable_hash(account) % 2**32])
+    if method in ("cc", "acc"):
+        flat = cells.ravel() / max(cells.sum(), 1)
+        draws = rng.multinomial(n, flat, size=size).reshape(size, k, 2) / n
+        shares, replies = draws.sum(axis=2), draws[:, :, 1].sum(axis=1)
+        if method == "acc":
+            shares = np.array([adjust(s, rates["confusion_rates"]) for s in shares])
+        return shares, replies
+    mean = moments[0, 1:] / n
+    covariance = (moments[1:, 1:] / n - np.outer(mean, mean)) / n
+    draws = rng.multivariate_normal(mean, covariance, size=size, method="eigh", check_valid="ignore")
+    shares, replies = np.clip(draws[:, :k], 0, 1), np.clip(draws[:, k], 0, 1)
+    if method == "pacc":
+        shares = np.array([adjust(s, rates["probability_rates"]) for s in shares])
+    return shares, replies
 
 
 # ---------------------------------------------------------------- comparison

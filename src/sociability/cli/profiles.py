@@ -9,30 +9,31 @@ import typer
 from rich.table import Table
 
 from ..errors import SociabilityError
-from ..feeds import read_feeds
 from ..persistence import load_model
-from ..profiles import METHODS, Comparison, compare, load_profile_config, profile
+from ..profiles import METHODS, Comparison, compare, load_profile_config
+from ..scoring import CHUNK_SIZE, ReadOptions, score_feeds, write_rejects
 from ..report import ORDER, NAMES, save_pngs, to_csv, to_json, to_markdown, write_html
-from ._app import app, console, err_console, user_errors
+from ._app import app, console, err_console, reading_progress, user_errors
 from .read import FORMAT_HELP, column_map
 from .train import DEFAULT_MODEL, MODEL_HELP
 
 
 def _profiles(feeds: list[Path], model: Path, account: Optional[str], format: str, method: Optional[str],
-              config: Optional[Path], only: Optional[list[str]] = None, jobs: int = 0):
+              config: Optional[Path], only: Optional[list[str]] = None, jobs: int = 0, chunk_size: int = CHUNK_SIZE,
+              engine: str = "local", scheduler: Optional[str] = None, rejects: Optional[Path] = None):
     loaded = load_model(model)
-    with console.status("reading feeds...") as status:
-        result = read_feeds(feeds, format=format, account=account, columns=column_map(None))
-        posts = result.posts
-        if only:
-            wanted = {a.lstrip("@").lower() for a in only}
-            posts = posts[posts["account"].isin(wanted)]
-        if posts.empty:
-            raise SociabilityError(f"no posts to profile in {', '.join(map(str, feeds))}")
-        status.update(f"labeling {len(posts):,} posts...")
-        profiles = profile(posts, loaded, load_profile_config(config or "profile.toml"), method=method, n_jobs=jobs)
-    err_console.print(result.summary() + f"; {posts['account'].nunique():,} account(s) profiled", markup=False, highlight=False)
-    return profiles
+    wanted = frozenset(a.lstrip("@").lower() for a in only) if only else None
+    options = ReadOptions(format=format, account=account, columns=column_map(None), only=wanted)
+    with reading_progress() as advance:
+        result = score_feeds(feeds, loaded, config=load_profile_config(config or "profile.toml"), method=method,
+                             options=options, jobs=jobs, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
+                             progress=advance)
+    if rejects is not None:
+        write_rejects(result.rejects, rejects)
+    err_console.print(result.summary(), markup=False, highlight=False)
+    if not result.profiles:
+        raise SociabilityError(f"no posts to profile in {', '.join(map(str, feeds))}")
+    return result.profiles
 
 
 def _render(comparison: Comparison, as_json: bool, csv: Optional[Path], markdown: bool, html: Optional[Path],
@@ -87,7 +88,11 @@ CSV_OPTION = typer.Option(None, "--csv", help="Write one row per account as CSV.
 MARKDOWN_OPTION = typer.Option(False, "--markdown", help="Print Markdown instead of a terminal table.")
 HTML_OPTION = typer.Option(None, "--html", help="Write a self-contained HTML report with charts.")
 PNG_OPTION = typer.Option(None, "--png", help="Save the charts as PNG files in this folder.")
-JOBS_OPTION = typer.Option(0, "--jobs", "-j", help="Processes for labeling posts (0: all cores); accounts are split between them.")
+JOBS_OPTION = typer.Option(0, "--jobs", "-j", help="Processes (0: all cores); big JSONL feeds are cut in byte ranges, other feeds go whole.")
+CHUNK_OPTION = typer.Option(CHUNK_SIZE, "--chunk-size", help="Posts held in memory at once per process.")
+ENGINE_OPTION = typer.Option("local", "--engine", help="local (processes on this machine) or dask (a Dask cluster).")
+SCHEDULER_OPTION = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
+REJECTS_OPTION = typer.Option(None, "--rejects", help="Write rejected records here as JSONL (source, line, reason).")
 
 
 @app.command("score")
@@ -105,6 +110,10 @@ def score_command(
     html: Optional[Path] = HTML_OPTION,
     png: Optional[Path] = PNG_OPTION,
     jobs: int = JOBS_OPTION,
+    chunk_size: int = CHUNK_OPTION,
+    engine: str = ENGINE_OPTION,
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    rejects: Optional[Path] = REJECTS_OPTION,
 ) -> None:
     """Profile each account in the feeds: content mix, score, archetype, behaviour, advice.
 
@@ -114,7 +123,7 @@ def score_command(
 
     Example: sociability score my-twitter-archive.zip --html report.html
     """
-    profiles = _profiles(feeds, model, account, format, method, config, jobs=jobs)
+    profiles = _profiles(feeds, model, account, format, method, config, None, jobs, chunk_size, engine, scheduler, rejects)
     _render(compare(profiles), as_json, csv, markdown, html, png, "Sociability profile")
 
 
@@ -134,6 +143,10 @@ def compare_command(
     html: Optional[Path] = HTML_OPTION,
     png: Optional[Path] = PNG_OPTION,
     jobs: int = JOBS_OPTION,
+    chunk_size: int = CHUNK_OPTION,
+    engine: str = ENGINE_OPTION,
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    rejects: Optional[Path] = REJECTS_OPTION,
 ) -> None:
     """Compare accounts side by side, ranked by sociability score.
 
@@ -145,7 +158,7 @@ def compare_command(
     """
     if by != "account":
         raise SociabilityError(f"--by {by!r}: only 'account' is supported")
-    profiles = _profiles(feeds, model, None, format, method, config, only, jobs)
+    profiles = _profiles(feeds, model, None, format, method, config, only, jobs, chunk_size, engine, scheduler, rejects)
     comparison = compare(profiles)
     _render(comparison, as_json, csv, markdown, html, png, "Sociability comparison")
     if not as_json and not markdown and len(comparison.differences):

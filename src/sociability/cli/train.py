@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -17,8 +18,9 @@ from ..feeds import read_feeds
 from ..model import predict_posts
 from ..persistence import load_model, save_model
 from ..posts import write_posts
+from ..scoring import CHUNK_SIZE, ReadOptions, predict_feeds, write_rejects
 from ..training import load_config, load_labeled, parse_overrides, train
-from ._app import app, console, err_console, user_errors
+from ._app import app, console, err_console, reading_progress, user_errors
 from .read import FORMAT_HELP, column_map
 
 DEFAULT_MODEL = Path("models/default")
@@ -109,7 +111,8 @@ def predict_command(
     account: Optional[str] = typer.Option(None, "--account", "-a", help="Account handle, when the feed does not say."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write rejected records here as JSONL."),
     head: int = typer.Option(10, "--head", "-n", help="Show this many labeled posts."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes for labeling (0: all cores); accounts are split between them."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes (0: all cores); big JSONL feeds are cut in byte ranges."),
+    chunk_size: int = typer.Option(CHUNK_SIZE, "--chunk-size", help="Posts held in memory at once per process."),
 ) -> None:
     """Label every post of the feeds with the model.
 
@@ -120,21 +123,35 @@ def predict_command(
     Example: sociability predict timeline.zip --out predictions.csv
     """
     loaded = load_model(model)
-    result = read_feeds(feeds, format=format, account=account, columns=column_map(None))
-    predictions = predict_posts(loaded.estimator, result.posts, n_jobs=jobs)
-    if out is not None:
-        write_posts(predictions, out)
-    if rejects is not None:
-        result.write_rejects(rejects)
-    if head:
-        table = Table()
-        for column in ("account", "label", "p", "text"):
-            table.add_column(column, max_width=60 if column == "text" else None, overflow="fold")
-        for row in predictions.head(head).itertuples():
-            table.add_row(row.account, row.label, f"{getattr(row, 'p_' + row.label):.2f}", row.text[:120])
-        console.print(table)
-    err_console.print(result.summary() + f"; {len(predictions):,} posts labeled" + (f"; wrote {out}" if out else ""),
+    options = ReadOptions(format=format, account=account, columns=column_map(None))
+    with tempfile.TemporaryDirectory(prefix="sociability-") as tmp:
+        target = out if out is not None else Path(tmp) / "predictions.parquet"
+        with reading_progress() as advance:
+            result = predict_feeds(feeds, loaded, target, options=options, jobs=jobs, chunk_size=chunk_size, progress=advance)
+        if rejects is not None:
+            write_rejects(result.rejects, rejects)
+        if head:
+            shown = _head(target, head)
+            table = Table()
+            for column in ("account", "label", "p", "text"):
+                table.add_column(column, max_width=60 if column == "text" else None, overflow="fold")
+            for row in shown.itertuples():
+                table.add_row(row.account, row.label, f"{getattr(row, 'p_' + row.label):.2f}", row.text[:120])
+            console.print(table)
+    err_console.print(result.summary().rsplit(";", 1)[0].replace("scored", "labeled") + (f"; wrote {out}" if out else ""),
                       markup=False, highlight=False)
+
+
+def _head(path: Path, n: int) -> pd.DataFrame:
+    """The first n rows of a predictions file, without reading it whole."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        batches = pq.ParquetFile(path).iter_batches(batch_size=n)
+        return next(batches).to_pandas() if path.stat().st_size else pd.DataFrame()
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, nrows=n, keep_default_na=False)
+    return pd.read_json(path, lines=True, nrows=n)
 
 
 @app.command("explain")

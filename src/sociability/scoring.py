@@ -1,0 +1,439 @@
+"""Scoring feeds of any size: read in chunks, spread over processes or a Dask cluster, same profiles.
+
+A post's final label depends on its whole account (the context stage), and an account's posts may
+be anywhere in the feeds, so scoring makes two passes over chunks of posts:
+
+1. **Read and text stage.** Each chunk is read, featurized and given first-stage probabilities;
+   each account's :class:`~sociability.model.ContextSums` and post :class:`~sociability.profiles.Tally`
+   are summed; the few columns still needed are spilled to a temporary Arrow file.
+2. **Context stage.** Once every chunk's context sums are merged, each spilled chunk gets its final
+   probabilities and adds its labels to the tallies.
+
+Only one chunk per process is ever in memory, plus a bounded summary per account. Sums are
+integers (counts, fixed point), so chunks merged in any order give the very profiles one pass
+gives (:func:`sociability.profile`); ``tests/test_scoring.py`` checks that.
+
+>>> from sociability.scoring import score_feeds                        # doctest: +SKIP
+>>> result = score_feeds(["tweets.jsonl"], "models/default", jobs=4)    # doctest: +SKIP
+>>> result.profiles, result.summary()                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import SociabilityError
+from .feeds import ColumnMap, Reject, iter_feed, split_lines, splittable
+from .feeds.table import PASSTHROUGH
+from .model import POST_CONTEXT, ContextSums
+from .posts import to_frame, write_posts
+from .profiles import (
+    Profile,
+    Tally,
+    check_method,
+    finish_profile,
+    labeled_columns,
+    load_profile_config,
+    merge_tallies,
+    tally_labels,
+    tally_posts,
+    weekly_accounts,
+)
+
+CHUNK_SIZE = 20_000
+"""Posts per chunk: large enough for numpy to pay off, small enough to keep memory flat."""
+
+PART_BYTES = 24 * 2**20
+"""A JSONL file is cut into byte ranges of about this size, one unit of work each."""
+
+ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the feeds (as :func:`sociability.read_feed` takes them)."""
+
+    format: str = "auto"
+    account: str | None = None
+    columns: ColumnMap | None = None
+    platform: str | None = None
+    only: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit of work: a whole feed, or one byte range of a JSONL feed."""
+
+    path: str
+    span: Any = None
+
+
+@dataclass
+class PassOne:
+    """What pass one learned from some units: sums to merge, spilled chunks, and the accounting."""
+
+    context: list[ContextSums] = field(default_factory=list)
+    tallies: list[dict[str, Tally]] = field(default_factory=list)
+    spills: list[str] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    n_read: int = 0
+    n_posts: int = 0
+    n_skipped: int = 0
+
+
+@dataclass
+class ScoreResult:
+    """Profiles of every account in the feeds, and how every record read was accounted for."""
+
+    profiles: list[Profile]
+    n_read: int
+    n_scored: int
+    rejects: list[Reject]
+    n_skipped: int = 0
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def n_rejected(self) -> int:
+        return len(self.rejects)
+
+    def summary(self) -> str:
+        """``read = scored + rejected (+ skipped by --only)``, in words."""
+        skipped = f", {self.n_skipped:,} of other accounts skipped" if self.n_skipped else ""
+        return (f"{self.n_read:,} records read from {len(self.files)} file(s): {self.n_scored:,} posts scored, "
+                f"{self.n_rejected:,} rejected{skipped}; {len(self.profiles):,} account(s)")
+
+
+def write_rejects(rejects: Iterable[Reject], path: str | Path) -> None:
+    """Rejected records as JSONL: source, line, record, reason."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for reject in rejects:
+            handle.write(json.dumps(reject.to_dict(), ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------- units and chunks
+
+
+def plan(paths: Sequence[str | Path], format: str = "auto", part_bytes: int = PART_BYTES) -> list[Unit]:
+    """Units of work, in feed order: big JSONL files in byte ranges, other feeds whole."""
+    units = []
+    for path in paths:
+        path = Path(path)
+        if path.is_file() and path.stat().st_size > part_bytes and splittable(path, format):
+            units.extend(Unit(str(path), span) for span in split_lines(path, part_bytes=part_bytes))
+        else:
+            units.append(Unit(str(path)))
+    return units
+
+
+def read_chunks(unit: Unit, options: ReadOptions, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[pd.DataFrame, list[Reject], int, int]]:
+    """Chunks of canonical posts of a unit: ``(posts, rejects, records read, skipped by --only)``."""
+    posts: list[dict] = []
+    rejects: list[Reject] = []
+    n_read = skipped = 0
+    items = iter_feed(unit.path, format=options.format, account=options.account, columns=options.columns,
+                      platform=options.platform, span=unit.span)
+    for item in items:
+        n_read += 1
+        if isinstance(item, Reject):
+            rejects.append(item)
+        elif options.only is not None and item.get("account") not in options.only:
+            skipped += 1
+        else:
+            for extra in PASSTHROUGH:
+                item.pop(extra, None)
+            posts.append(item)
+            if len(posts) >= chunk_size:
+                yield to_frame(posts), rejects, n_read, skipped
+                posts, rejects, n_read, skipped = [], [], 0, 0
+    if posts or rejects or n_read:
+        yield to_frame(posts), rejects, n_read, skipped
+
+
+# ---------------------------------------------------------------- the two passes
+
+
+def first_pass(posts: pd.DataFrame, estimator: Any) -> tuple[ContextSums | None, dict[str, Tally], pd.DataFrame]:
+    """Pass one on a chunk: context sums, post tallies, and the columns pass two needs."""
+    if posts.empty:
+        return None, {}, pd.DataFrame()
+    F, P = estimator.text_stage(posts)
+    context = estimator.context_sums(posts, F, P) if estimator.context_model_ is not None else None
+    keep = labeled_columns(posts)
+    for j in range(P.shape[1]):
+        keep[f"_p{j}"] = P[:, j]
+    for column in POST_CONTEXT:
+        keep[f"_c_{column}"] = F[column].to_numpy()
+    return context, tally_posts(posts), keep
+
+
+def second_pass(kept: pd.DataFrame, estimator: Any, context: pd.DataFrame | None, weekly: set[str]) -> tuple[dict[str, Tally], np.ndarray]:
+    """Pass two on a chunk: final probabilities and the label tallies."""
+    if kept.empty:
+        return {}, np.zeros((0, len(estimator.classes_)))
+    P = kept[[f"_p{j}" for j in range(len(estimator.classes_))]].to_numpy()
+    if context is None:
+        proba = P
+    else:
+        post = kept[[f"_c_{c}" for c in POST_CONTEXT]].to_numpy()
+        proba = estimator.context_stage(kept["account"].to_numpy(), post, P, context)
+    return tally_labels({}, kept, proba, weekly), proba
+
+
+def _pass_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_size: int, spill_dir: str,
+                   progress: Callable[[int], None] | None = None) -> PassOne:
+    """Pass one over a unit, in chunks; each chunk's kept columns go to a spill file."""
+    out = PassOne()
+    for posts, rejects, n_read, skipped in read_chunks(unit, options, chunk_size):
+        out.rejects.extend(rejects)
+        out.n_read += n_read
+        out.n_skipped += skipped
+        out.n_posts += len(posts)
+        context, tallies, kept = first_pass(posts, estimator)
+        if context is not None:
+            out.context.append(context)
+        out.tallies.append(tallies)
+        if len(kept):
+            out.spills.append(_spill(kept, spill_dir))
+        if progress is not None:
+            progress(n_read)
+    # merge within the unit: fewer, smaller objects to send back
+    out.tallies = [merge_tallies(out.tallies)]
+    out.context = [ContextSums.combine(out.context)] if out.context else []
+    return out
+
+
+def _pass_two_spill(path: str, estimator: Any, context: pd.DataFrame | None, weekly: set[str]) -> dict[str, Tally]:
+    import pyarrow.feather as feather
+
+    kept = feather.read_feather(path)
+    tallies, _ = second_pass(kept, estimator, context, weekly)
+    os.remove(path)
+    return tallies
+
+
+def _spill(kept: pd.DataFrame, spill_dir: str) -> str:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    path = os.path.join(spill_dir, f"{uuid.uuid4().hex}.arrow")
+    feather.write_feather(pa.Table.from_pandas(kept, preserve_index=False), path, compression="lz4")
+    return path
+
+
+# ---------------------------------------------------------------- engines
+
+
+def score_feeds(paths: Sequence[str | Path], model: Any, *, config: dict[str, Any] | None = None, method: str | None = None,
+                options: ReadOptions | None = None, jobs: int | None = 0, chunk_size: int = CHUNK_SIZE,
+                engine: str = "local", scheduler: str | None = None, part_bytes: int = PART_BYTES,
+                progress: Callable[[int], None] | None = None, workdir: str | Path | None = None) -> ScoreResult:
+    """Profiles of every account in the feeds, streamed in bounded memory.
+
+    Parameters
+    ----------
+    paths : feeds (any format :data:`sociability.feeds.FORMATS` lists); an account may span several.
+    model : a loaded model, a fitted estimator, or a model directory.
+    config, method : profile settings and share method (see :func:`sociability.profile`).
+    options : how to read the feeds (format, account, column map, platform, only these accounts).
+    jobs : processes (0 or None: all cores; 1: this process only).
+    chunk_size : posts per chunk.
+    engine : ``"local"`` (processes on this machine) or ``"dask"`` (a Dask cluster: ``scheduler``
+        is its address, or a LocalCluster is started).
+    progress : called with the number of records read, as they are read.
+    workdir : where spill files go (default: the system's temporary folder).
+    """
+    from .persistence import load_model
+
+    if engine not in ENGINES:
+        raise SociabilityError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    loaded = load_model(model) if isinstance(model, (str, Path)) else model
+    estimator = getattr(loaded, "estimator", loaded)
+    config = config or load_profile_config()
+    method = check_method(method or config["shares"]["method"])
+    options = options or ReadOptions()
+    files = [str(p) for p in paths]
+    if engine == "dask":
+        from .dask_engine import run_dask
+
+        tallies, first = run_dask(files, estimator, options, chunk_size, scheduler, progress)
+    else:
+        tallies, first = _run_local(files, estimator, options, jobs, chunk_size, part_bytes, progress, workdir)
+    profiles = [finish_profile(t, estimator, config, method) for t in tallies.values() if t.n]
+    return ScoreResult(profiles, first.n_read, first.n_posts, first.rejects, first.n_skipped, files)
+
+
+def all_cores(jobs: int | None) -> int:
+    return jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+
+
+def _run_local(files: list[str], estimator: Any, options: ReadOptions, jobs: int | None, chunk_size: int,
+               part_bytes: int, progress: Callable[[int], None] | None,
+               workdir: str | Path | None) -> tuple[dict[str, Tally], PassOne]:
+    units = plan(files, options.format, part_bytes)
+    jobs = min(all_cores(jobs), len(units)) if len(units) > 1 else 1
+    spill_dir = tempfile.mkdtemp(prefix="sociability-", dir=workdir)
+    try:
+        if jobs == 1:
+            ones = [_pass_one_unit(u, estimator, options, chunk_size, spill_dir, progress) for u in units]
+        else:
+            ones = []
+            for one in _parallel(jobs, _pass_one_unit, [(u, estimator, options, chunk_size, spill_dir) for u in units]):
+                ones.append(one)
+                if progress is not None:
+                    progress(one.n_read)
+        first = _combine(ones)
+        tallies = merge_tallies(first.tallies)
+        context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
+        weekly = weekly_accounts(tallies)
+        tasks = [(path, estimator, context, weekly) for path in first.spills]
+        if jobs == 1 or len(tasks) < 2:
+            labels = [_pass_two_spill(*task) for task in tasks]
+        else:
+            labels = list(_parallel(jobs, _pass_two_spill, tasks))
+        return merge_tallies([tallies, *labels]), first
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _combine(ones: Iterable[PassOne]) -> PassOne:
+    out = PassOne()
+    for one in ones:
+        out.context.extend(one.context)
+        out.tallies.extend(one.tallies)
+        out.spills.extend(one.spills)
+        out.rejects.extend(one.rejects)
+        out.n_read += one.n_read
+        out.n_posts += one.n_posts
+        out.n_skipped += one.n_skipped
+    return out
+
+
+def _parallel(jobs: int, function: Callable[..., Any], tasks: list[tuple]) -> Iterator[Any]:
+    """Results of ``function(*task)`` over worker processes, in task order, as they come."""
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=jobs, return_as="generator")(delayed(function)(*task) for task in tasks)
+
+
+# ---------------------------------------------------------------- per-post predictions
+
+
+def predict_feeds(paths: Sequence[str | Path], model: Any, out: str | Path, *, options: ReadOptions | None = None,
+                  jobs: int | None = 0, chunk_size: int = CHUNK_SIZE, part_bytes: int = PART_BYTES,
+                  progress: Callable[[int], None] | None = None, workdir: str | Path | None = None) -> ScoreResult:
+    """Write every post with its label and probabilities to ``out`` (.jsonl, .csv or .parquet), streamed.
+
+    Returns the accounting (no profiles). The output keeps the feeds' order.
+    """
+    from .persistence import load_model
+
+    loaded = load_model(model) if isinstance(model, (str, Path)) else model
+    estimator = getattr(loaded, "estimator", loaded)
+    options = options or ReadOptions()
+    files = [str(p) for p in paths]
+    units = plan(files, options.format, part_bytes)
+    jobs = min(all_cores(jobs), len(units)) if len(units) > 1 else 1
+    spill_dir = tempfile.mkdtemp(prefix="sociability-", dir=workdir)
+    try:
+        tasks = [(u, estimator, options, chunk_size, spill_dir, True) for u in units]
+        ones = [_predict_one_unit(*t, progress) for t in tasks] if jobs == 1 else list(_parallel(jobs, _predict_one_unit, tasks))
+        first = _combine(ones)
+        context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
+        parts = [(path, estimator, context) for path in first.spills]
+        written = [_predict_spill(*p) for p in parts] if jobs == 1 else list(_parallel(jobs, _predict_spill, parts))
+        _concatenate(written, Path(out))
+        return ScoreResult([], first.n_read, first.n_posts, first.rejects, first.n_skipped, files)
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _predict_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_size: int, spill_dir: str,
+                      whole: bool = True, progress: Callable[[int], None] | None = None) -> PassOne:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    out = PassOne()
+    for posts, rejects, n_read, skipped in read_chunks(unit, options, chunk_size):
+        out.rejects.extend(rejects)
+        out.n_read += n_read
+        out.n_skipped += skipped
+        out.n_posts += len(posts)
+        if posts.empty:
+            continue
+        F, P = estimator.text_stage(posts)
+        if estimator.context_model_ is not None:
+            out.context.append(estimator.context_sums(posts, F, P))
+        kept = posts.copy()
+        kept["created_at"] = kept["created_at"].astype("datetime64[ns, UTC]")
+        for j in range(P.shape[1]):
+            kept[f"_p{j}"] = P[:, j]
+        for column in POST_CONTEXT:
+            kept[f"_c_{column}"] = F[column].to_numpy()
+        name = os.path.join(spill_dir, f"{uuid.uuid4().hex}.arrow")
+        feather.write_feather(pa.Table.from_pandas(kept, preserve_index=False), name, compression="lz4")
+        out.spills.append(name)
+        if progress is not None:
+            progress(n_read)
+    return out
+
+
+def _predict_spill(path: str, estimator: Any, context: pd.DataFrame | None) -> str:
+    import pyarrow.feather as feather
+
+    kept = feather.read_feather(path)
+    k = len(estimator.classes_)
+    P = kept[[f"_p{j}" for j in range(k)]].to_numpy()
+    if context is None:
+        proba = P
+    else:
+        proba = estimator.context_stage(kept["account"].to_numpy(), kept[[f"_c_{c}" for c in POST_CONTEXT]].to_numpy(), P, context)
+    posts = kept.drop(columns=[c for c in kept.columns if c.startswith(("_p", "_c_"))])
+    posts["label"] = estimator.classes_[np.argmax(proba, axis=1)]
+    for j, label in enumerate(estimator.classes_):
+        posts[f"p_{label}"] = proba[:, j]
+    part = path[:-len(".arrow")] + ".labeled.parquet"
+    posts.to_parquet(part, index=False)
+    os.remove(path)
+    return part
+
+
+def _concatenate(parts: list[str], out: Path) -> None:
+    """The labeled parts, in order, as one output file (parts are read one at a time)."""
+    import pyarrow.parquet as pq
+
+    suffix = out.suffix.lower()
+    if suffix not in (".parquet", ".jsonl", ".csv"):
+        raise SociabilityError(f"{out}: output must end in .parquet, .jsonl or .csv, got {suffix or 'no suffix'!r}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if not parts:
+        write_posts(to_frame([]), out)
+        return
+    if suffix == ".parquet":
+        writer = None
+        for part in parts:
+            table = pq.read_table(part)
+            writer = writer or pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+        writer.close()
+    else:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for i, part in enumerate(parts):
+                piece = Path(part).with_suffix(suffix)
+                write_posts(pd.read_parquet(part), piece)
+                with open(piece, encoding="utf-8") as source:
+                    if suffix == ".csv" and i > 0:
+                        source.readline()  # one header
+                    shutil.copyfileobj(source, handle)
+    os.replace(tmp, out)
