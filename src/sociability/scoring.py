@@ -266,7 +266,7 @@ def score_feeds(paths: Sequence[str | Path], model: Any, *, config: dict[str, An
     if engine == "dask":
         from .dask_engine import run_dask
 
-        tallies, first = run_dask(files, estimator, options, chunk_size, scheduler, progress)
+        tallies, first = run_dask(files, estimator, options, chunk_size, scheduler, progress, n_workers=jobs or None)
     else:
         tallies, first = _run_local(files, estimator, options, jobs, chunk_size, part_bytes, progress, workdir)
     profiles = [finish_profile(t, estimator, config, method) for t in tallies.values() if t.n]
