@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
+import sys
 import tarfile
+import unicodedata
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from sociability import COLUMNS, FeedError, detect_format, read_feed, read_feeds
 from sociability.feeds import ColumnMap, Reject, Span, iter_feed, split_lines, splittable
+from sociability.posts import (
+    _TRAILING_PUNCT, URL_PATTERN, clean_text, extract_hashtags, extract_mentions, extract_urls, is_link_only, make_post,
+    normalize_handle, to_frame,
+)
 
 
 def by_id(result) -> dict[str, dict]:
@@ -437,3 +447,99 @@ def test_feeds_that_cannot_be_split_say_so(fixtures, tmp_path):
                 list(iter_feed(path, span=Span(0, 10, 1)))
     with pytest.raises(FeedError, match="gzip file cannot be split"):
         split_lines(zipped, parts=2)
+
+
+# ------------------------------------------------------------------ fast text paths give the plain regexes' answers
+
+
+_REF_MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)?)")
+_REF_HASHTAG = re.compile(r"(?<![\w&#/])[#＃](\w*[^\W\d_]\w*)")
+
+
+def ref_urls(text: str) -> list[str]:
+    urls = [m.group(0).rstrip(_TRAILING_PUNCT) for m in URL_PATTERN.finditer(text)]
+    return [url for url in urls if len(url) > 4]
+
+
+def ref_mentions(text: str, platform: str) -> list[str]:
+    found: list[str] = []
+    for match in _REF_MENTION.finditer(URL_PATTERN.sub(" ", text)):
+        handle = match.group(1)
+        if platform == "twitter":
+            m = re.match(r"[A-Za-z0-9_]+", handle)
+            handle = m.group(0) if m else ""
+        elif platform == "mastodon":
+            handle = handle.rstrip(".-")
+        handle = normalize_handle(handle) or ""
+        if handle and handle not in found:
+            found.append(handle)
+    return found
+
+
+def ref_hashtags(text: str) -> list[str]:
+    tags: list[str] = []
+    for match in _REF_HASHTAG.finditer(URL_PATTERN.sub(" ", text)):
+        if match.group(1).lower() not in tags:
+            tags.append(match.group(1).lower())
+    return tags
+
+
+def ref_is_link_only(text: str) -> bool:
+    if not URL_PATTERN.search(text):
+        return False
+    words = [w for w in URL_PATTERN.sub(" ", text).split() if not w.startswith("@") and any(c.isalnum() for c in w)]
+    return len(words) <= 1
+
+
+def ref_clean_text(text: str) -> str:
+    for _ in range(3):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+# Pieces of posts, the tricky ones included: case-folding look-alikes (ſ, K, İ, ı), full-width
+# marks, entities, combining accents, every short-link domain, CR line ends.
+_PIECES = [
+    "https://", "http://", "HTTPſ://", "www.", "WwW.", "bit.ly/", "t.co/", "T.CO/", "tinyurl.com/", "lnkd.in/", "LNKD.İN/",
+    "youtu.be/", "fb.me/", "goo.gl/", "instagr.am/", "ow.ly/", "buff.ly/", "@", "＠", "#", "＃", "&amp;", "&amp;amp;",
+    "&lt;", "&#35;", "&", "/", ".", ":", " ", "\n", "\r\n", "\r", "\u00a0", "ab", "x_y", "Zoë", "e\u0301", "ſ", "K", "ı",
+    "a@b.org", "RT @pal: ", '"', "<", ">", ")", "…", "-", "_", "7", "tag", "user",
+]
+social_text = st.lists(st.sampled_from(_PIECES) | st.text(max_size=3), max_size=25).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=social_text | st.text(max_size=60))
+@example(text="x/@bob a.@b a@@c _@d (@e) @f@host.org @g. ＠h")
+@example(text="&#tag /#tag a#b #7 ＃タグ #_x #a#b")
+@example(text="Www.x.org/@me see HTTPS://t.co/x), tinyurl.com/y… and httpſ://ſ.io")
+def test_fast_text_paths_match_the_plain_regexes(text):
+    assert extract_urls(text) == ref_urls(text)
+    assert extract_hashtags(text) == ref_hashtags(text)
+    assert is_link_only(text) == ref_is_link_only(text)
+    for platform in ("twitter", "mastodon", "bluesky", "other"):
+        assert extract_mentions(text, platform) == ref_mentions(text, platform)
+    assert clean_text(text) == ref_clean_text(text)
+    try:
+        post = make_post(platform="mastodon", account="me", post_id=1, created_at=1e9, text=text)
+    except ValueError:
+        return
+    clean = ref_clean_text(text)
+    assert post["urls"] == ref_urls(clean) and post["hashtags"] == ref_hashtags(clean)
+    assert post["mentions"] == ref_mentions(clean, "mastodon")
+
+
+def test_every_character_that_can_open_a_url_is_covered():
+    """The URL pre-check relies on 'www.' (any case) and '/'; check no look-alike slips past it."""
+    lookalikes = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch("[w./]", chr(c), re.IGNORECASE)]
+    assert sorted(lookalikes) == [".", "/", "W", "w"]
+
+
+def test_to_frame_still_coerces_lists_that_are_not_lists_of_strings():
+    post = make_post(platform="twitter", account="me", post_id=1, created_at=1e9, text="hi")
+    frame = to_frame([dict(post, mentions=("a", 2)), dict(post, urls=None, hashtags="tag")])
+    assert list(frame["mentions"]) == [["a", "2"], []]
+    assert list(frame["urls"]) == [[], []] and list(frame["hashtags"]) == [[], ["tag"]]

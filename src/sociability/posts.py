@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,12 @@ LIST_COLUMNS = ("mentions", "urls", "hashtags")
 PLATFORMS = ("twitter", "mastodon", "bluesky", "linkedin", "facebook", "other")
 
 # A Twitter handle is 1-15 word characters; a Mastodon one may carry @host; a Bluesky one is a
-# domain name. One permissive pattern, trimmed per platform in `extract_mentions`.
+# domain name. One permissive pattern, trimmed per platform in `extract_mentions`. The '@' opens
+# the pattern and the look-behind after it checks the character before the '@' (no word
+# character, '@', '/' or '.'): a pattern that opens with a literal lets the regex engine jump
+# from '@' to '@' instead of trying every position, three times faster.
 _MENTION = re.compile(
-    r"(?<![\w@/.])@([A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?"
+    r"@(?<![\w@/.]@)([A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?"
     r"(?:@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)?)"
 )
 _TWITTER_HANDLE = re.compile(r"[A-Za-z0-9_]+")
@@ -59,7 +63,7 @@ URL_PATTERN = re.compile(
     r"|\b(?:bit\.ly|ow\.ly|buff\.ly|t\.co|goo\.gl|tinyurl\.com|instagr\.am|lnkd\.in|youtu\.be|fb\.me)/[^\s<>\"]+",
     re.IGNORECASE,
 )
-_HASHTAG = re.compile(r"(?<![\w&#/])[#＃](\w*[^\W\d_]\w*)")
+_HASHTAG = re.compile(r"[#＃](?<![\w&#/][#＃])(\w*[^\W\d_]\w*)")  # '#' first, as for _MENTION
 _RT_PREFIX = re.compile(r"^\s*RT\s+@([A-Za-z0-9_.\-@]+?):?\s+", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(r"^\s*\.?((?:@[^\s@][^\s]*\s*)+)")
 _TRAILING_PUNCT = ".,;:!?)]}'\"…»”’"
@@ -74,40 +78,94 @@ def normalize_handle(handle: str | None) -> str | None:
 
 
 def clean_text(text: str | None) -> str:
-    """Decode HTML entities (repeatedly, for double-escaped sources) and normalise newlines."""
+    """Decode HTML entities (repeatedly, for double-escaped sources) and normalise newlines.
+
+    Each step is skipped when it cannot change the text (no ``&``, no ``\\r``, ASCII only):
+    every post passes through here.
+    """
     if text is None:
         return ""
     text = str(text)
-    for _ in range(3):
-        decoded = html.unescape(text)
-        if decoded == text:
-            break
-        text = decoded
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text).strip()
+    if "&" in text:
+        for _ in range(3):
+            decoded = html.unescape(text)
+            if decoded == text:
+                break
+            text = decoded
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return text.strip()
 
 
-def extract_urls(text: str) -> list[str]:
-    """URLs in a post's text, trailing punctuation trimmed."""
+_URL_REACH = len("tinyurl.com")
+"""How far before its first ``/`` a URL_PATTERN match can start (the longest short-link domain)."""
+
+
+def _url_matches(text: str) -> list[re.Match[str]]:
+    """URL_PATTERN's matches in the text, scanning only where one can start.
+
+    The regex costs ~100 ns a character, and half of all posts hold no URL. Every match starts
+    with ``www.`` (any case) or holds a ``/`` at most :data:`_URL_REACH` characters after its
+    start, so without either there is none, and otherwise none starts before that point.
+    """
+    if "." in text and "www." in text.lower():
+        start = 0
+    else:
+        slash = text.find("/")
+        if slash < 0:
+            return []
+        start = max(0, slash - _URL_REACH)
+    return list(URL_PATTERN.finditer(text, start))
+
+
+def _without_urls(text: str, matches: list[re.Match[str]]) -> str:
+    """The text with each URL replaced by a space: ``URL_PATTERN.sub(" ", text)``, from its matches."""
+    if not matches:
+        return text
+    pieces = []
+    end = 0
+    for match in matches:
+        pieces.append(text[end:match.start()])
+        end = match.end()
+    pieces.append(text[end:])
+    return " ".join(pieces)
+
+
+def _urls_of(matches: list[re.Match[str]]) -> list[str]:
     urls = []
-    for match in URL_PATTERN.finditer(text):
+    for match in matches:
         url = match.group(0).rstrip(_TRAILING_PUNCT)
         if len(url) > 4:
             urls.append(url)
     return urls
 
 
+def extract_urls(text: str) -> list[str]:
+    """URLs in a post's text, trailing punctuation trimmed."""
+    return _urls_of(_url_matches(text))
+
+
 def is_link_only(text: str) -> bool:
     """A bare link: a URL and at most one word besides links and @handles."""
-    if not URL_PATTERN.search(text):
+    matches = _url_matches(text)
+    if not matches:
         return False
-    words = [w for w in URL_PATTERN.sub(" ", text).split() if not w.startswith("@") and any(c.isalnum() for c in w)]
+    words = [w for w in _without_urls(text, matches).split() if not w.startswith("@") and any(c.isalnum() for c in w)]
     return len(words) <= 1
 
 
 def extract_mentions(text: str, platform: str = "other") -> list[str]:
     """@-handles named in a post's text, normalised, in order, without repeats."""
-    text_wo_urls = URL_PATTERN.sub(" ", text)
+    if "@" not in text:
+        return []
+    return _mentions(_without_urls(text, _url_matches(text)), platform)
+
+
+def _mentions(text_wo_urls: str, platform: str) -> list[str]:
+    if "@" not in text_wo_urls:
+        return []
     found: list[str] = []
     for match in _MENTION.finditer(text_wo_urls):
         handle = match.group(1)
@@ -124,8 +182,16 @@ def extract_mentions(text: str, platform: str = "other") -> list[str]:
 
 def extract_hashtags(text: str) -> list[str]:
     """Hashtags without ``#``, lower-cased, in order, without repeats."""
+    if "#" not in text and "＃" not in text:
+        return []
+    return _hashtags(_without_urls(text, _url_matches(text)))
+
+
+def _hashtags(text_wo_urls: str) -> list[str]:
+    if "#" not in text_wo_urls and "＃" not in text_wo_urls:
+        return []
     tags: list[str] = []
-    for match in _HASHTAG.finditer(URL_PATTERN.sub(" ", text)):
+    for match in _HASHTAG.finditer(text_wo_urls):
         tag = match.group(1).lower()
         if tag not in tags:
             tags.append(tag)
@@ -229,12 +295,14 @@ def make_post(
     moment = None if created_at is None and allow_missing_date else parse_time(created_at)
     reply_to_n = normalize_handle(reply_to)
     reply = bool(reply_to_n) if is_reply is None else bool(is_reply)
+    matches = _url_matches(text)  # once, for the URLs and for the text that mentions and hashtags come from
+    text_wo_urls = _without_urls(text, matches)
     mention_list = _unique(normalize_handle(m) for m in mentions) if mentions is not None else (
-        extract_mentions(text, platform)
+        _mentions(text_wo_urls, platform)
     )
-    url_list = list(urls) if urls is not None else extract_urls(text)
+    url_list = list(urls) if urls is not None else _urls_of(matches)
     tag_list = _unique(str(t).lstrip("#").lower() for t in hashtags) if hashtags is not None else (
-        extract_hashtags(text)
+        _hashtags(text_wo_urls)
     )
     return {
         "platform": platform,
@@ -269,7 +337,8 @@ def to_frame(posts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Canonical DataFrame from post dicts, with fixed dtypes even when empty."""
     rows = list(posts)
     columns = COLUMNS + EXTRA_COLUMNS
-    frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(
+    # Plain objects first: conform gives each column its dtype once, without pandas guessing first.
+    frame = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame(
         {c: [] for c in columns}
     )
     return conform(frame)
@@ -285,12 +354,19 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     for column in BOOL_COLUMNS:
         frame[column] = frame[column].fillna(False).astype(bool)
     for column in LIST_COLUMNS:
-        frame[column] = frame[column].map(_as_list).astype(object)
+        if not _holds_str_lists(frame[column]):
+            frame[column] = frame[column].map(_as_list).astype(object)
     for column in ("platform", "account", "post_id", "text"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
     for column in ("reposted_from", "reply_to", "quoted_from", "quoted_text"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame[COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
+
+
+def _holds_str_lists(column: pd.Series) -> bool:
+    """Whether every cell already is a list of strings, as :func:`make_post` builds them."""
+    cells = column.tolist()
+    return all(type(cell) is list for cell in cells) and all(type(v) is str for v in chain.from_iterable(cells))
 
 
 def _as_list(value: Any) -> list[str]:

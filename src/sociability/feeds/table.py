@@ -45,9 +45,12 @@ def infer_platform(handle: str) -> str:
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        isinstance(value, str) and not value.strip()
-    )
+    """None, NaN, or a blank string: an empty cell."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value or value.isspace()
+    return isinstance(value, float) and math.isnan(value)
 
 
 def parse_bool(value: Any) -> bool:
@@ -105,11 +108,12 @@ class ColumnMap:
 def row_to_post(row: Mapping[str, Any], columns: Mapping[str, str], account: str | None,
                 platform: str | None, fallback_id: str) -> dict:
     """One table row as a canonical post (plus ``label`` when the table has one)."""
-
-    def get(field: str) -> Any:
-        column = columns.get(field)
+    present: dict[str, Any] = {}
+    for field, column in columns.items():
         value = row.get(column) if column else None
-        return None if _is_missing(value) else value
+        if value is not None and not _is_missing(value):
+            present[field] = value
+    get = present.get  # a missing column or a blank cell reads as None
 
     text = get("text")
     text = "" if text is None else str(text)
@@ -135,7 +139,7 @@ def row_to_post(row: Mapping[str, Any], columns: Mapping[str, str], account: str
     post = make_post(
         platform=str(net).strip().lower(),
         account=author,
-        post_id=get("post_id") if get("post_id") is not None else fallback_id,
+        post_id=get("post_id", fallback_id),
         created_at=get("created_at"),
         text=text,
         is_repost=is_repost,
