@@ -421,11 +421,16 @@ def _concatenate(parts: list[str], out: Path) -> None:
         write_posts(to_frame([]), out)
         return
     if suffix == ".parquet":
-        writer = None
+        import pyarrow as pa
+
+        writer = schema = None
         for part in parts:
             table = pq.read_table(part)
-            writer = writer or pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
+            if schema is None:  # a column that is empty in the first part is still text
+                schema = pa.schema([pa.field(f.name, pa.large_string()) if pa.types.is_null(f.type) else f
+                                    for f in table.schema]).remove_metadata()
+                writer = pq.ParquetWriter(tmp, schema)
+            writer.write_table(table.replace_schema_metadata(None).cast(schema))
         writer.close()
     else:
         with open(tmp, "w", encoding="utf-8") as handle:

@@ -1,0 +1,125 @@
+"""Streaming, multi-process and Dask scoring give exactly the profiles of one pass."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sociability import profile, read_feeds
+from sociability.model import predict_posts
+from sociability.profiles import SKETCH_SIZE, Sketch, stable_hash
+from sociability.scoring import ReadOptions, plan, predict_feeds, score_feeds
+
+PROJECT = Path(__file__).resolve().parent.parent
+SAMPLE_FEEDS = sorted(p for p in (PROJECT / "data" / "feeds").iterdir() if p.is_file())
+
+
+def _dicts(profiles) -> dict[str, dict]:
+    return {p.account: p.to_dict() for p in profiles}
+
+
+@pytest.fixture(scope="module")
+def big_jsonl(tmp_path_factory) -> Path:
+    """The bundled test posts as one JSONL table, with a malformed line and a post with no text."""
+    path = tmp_path_factory.mktemp("feeds") / "many.jsonl"
+    lines = (PROJECT / "data" / "labeled" / "test.jsonl").read_text(encoding="utf-8").splitlines()
+    lines.insert(300, '{"account": "broken", "text": "cut off')
+    lines.insert(700, json.dumps({"account": "someone", "post_id": "x1", "created_at": "2024-01-01T00:00:00Z", "text": ""}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_chunks_and_processes_give_the_profiles_of_one_pass(small_model):
+    one_pass = _dicts(profile(read_feeds(SAMPLE_FEEDS).posts, small_model))
+    streamed = score_feeds(SAMPLE_FEEDS, small_model, jobs=1, chunk_size=37)
+    assert _dicts(streamed.profiles) == one_pass
+    parallel = score_feeds(SAMPLE_FEEDS, small_model, jobs=2, chunk_size=100)
+    assert _dicts(parallel.profiles) == one_pass
+    assert streamed.n_read == streamed.n_scored == 1027 and not streamed.rejects
+
+
+def test_a_jsonl_feed_cut_in_byte_ranges_gives_the_same_profiles_and_accounts_for_every_line(small_model, big_jsonl):
+    result = read_feeds([big_jsonl])
+    one_pass = _dicts(profile(result.posts, small_model))
+    assert len(plan([big_jsonl], part_bytes=50_000)) > 5
+    streamed = score_feeds([big_jsonl], small_model, jobs=2, chunk_size=200, part_bytes=50_000)
+    assert _dicts(streamed.profiles) == one_pass
+    assert streamed.n_read == result.n_read == streamed.n_scored + streamed.n_rejected
+    assert sorted(r.line for r in streamed.rejects) == [301, 701]
+    assert all(r.source == str(big_jsonl) for r in streamed.rejects)
+
+
+def test_only_some_accounts_are_counted_as_skipped(small_model):
+    result = score_feeds(SAMPLE_FEEDS, small_model, jobs=1, options=ReadOptions(only=frozenset({"brightbowl", "wren@fosstodon.org"})))
+    assert sorted(p.account for p in result.profiles) == ["brightbowl", "wren@fosstodon.org"]
+    assert result.n_read == result.n_scored + result.n_skipped and result.n_skipped > 0
+    assert "skipped" in result.summary()
+
+
+def test_dask_engine_gives_the_local_profiles(small_model, big_jsonl, tmp_path):
+    pytest.importorskip("dask.distributed")
+    posts = read_feeds([big_jsonl]).posts
+    table = tmp_path / "posts.parquet"
+    posts.to_parquet(table)
+    feeds = [big_jsonl, table, PROJECT / "data" / "feeds" / "drlenaprice-twarc2.jsonl", PROJECT / "data" / "feeds" / "wren-mastodon-export.zip"]
+    local = score_feeds(feeds, small_model, jobs=1, chunk_size=500)
+    distributed = score_feeds(feeds, small_model, engine="dask", jobs=2, chunk_size=300)
+    assert _dicts(distributed.profiles) == _dicts(local.profiles)
+    assert (distributed.n_read, distributed.n_scored, distributed.n_rejected) == (local.n_read, local.n_scored, local.n_rejected)
+
+
+def test_streamed_predictions_equal_one_call_and_keep_the_feed_order(small_model, big_jsonl, tmp_path):
+    posts = read_feeds([big_jsonl]).posts
+    expected = predict_posts(small_model, posts)
+    out = tmp_path / "labeled.parquet"
+    result = predict_feeds([big_jsonl], small_model, out, jobs=2, chunk_size=150, part_bytes=40_000)
+    got = pd.read_parquet(out)
+    assert result.n_scored == len(got) == len(expected)
+    assert got["post_id"].tolist() == expected["post_id"].tolist()
+    assert (got["label"].to_numpy() == expected["label"].to_numpy()).all()
+    columns = [c for c in expected if c.startswith("p_")]
+    assert np.abs(got[columns].to_numpy() - expected[columns].to_numpy()).max() < 1e-8
+    csv = tmp_path / "labeled.csv"
+    predict_feeds([big_jsonl], small_model, csv, jobs=1, chunk_size=400)
+    assert pd.read_csv(csv)["post_id"].astype(str).tolist() == expected["post_id"].tolist()  # one header
+
+
+def test_sketch_is_exact_when_small_and_merges_in_any_order():
+    keys = [stable_hash(f"text {i % 700}") for i in range(1000)]
+    whole = Sketch.of(keys, [1] * 1000)
+    assert whole.distinct() == 700 and not whole.saturated
+    a, b, c = Sketch.of(keys[:300], [1] * 300), Sketch.of(keys[300:650], [1] * 350), Sketch.of(keys[650:], [2] * 350)
+    left, right = a.merge(b).merge(c), c.merge(a.merge(b))
+    assert left.hashes.tolist() == right.hashes.tolist() and left.counts.tolist() == right.counts.tolist()
+    assert left.counts.sum() == 1000
+    assert left.multi_network_share() == pytest.approx(0.6)  # texts 0-299 were posted on networks 1 and 2
+
+
+def test_sketch_estimates_distinct_keys_beyond_its_size():
+    n = 20 * SKETCH_SIZE
+    parts = [Sketch.of([stable_hash(f"k{i}") for i in range(start, n, 7)]) for start in range(7)]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged.merge(part)
+    assert merged.saturated and len(merged.hashes) == SKETCH_SIZE
+    assert merged.distinct() == pytest.approx(n, rel=0.1)
+
+
+def test_cli_score_streams_with_jobs_and_writes_rejects(saved_model, big_jsonl, tmp_path):
+    from typer.testing import CliRunner
+
+    from sociability.cli import app
+
+    rejects = tmp_path / "rejects.jsonl"
+    run = CliRunner().invoke(app, ["score", str(big_jsonl), "--model", str(saved_model), "--jobs", "2",
+                                   "--chunk-size", "300", "--rejects", str(rejects), "--json"])
+    assert run.exit_code == 0, run.output
+    profiles = json.loads(run.stdout)
+    assert len(profiles) == 64
+    lines = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [r["line"] for r in lines] == [301, 701] and "post has no text" in lines[1]["reason"]
