@@ -20,8 +20,10 @@ process and its workers, summed) polled every 50 ms; it needs psutil (`pip insta
 
 The generated feed: each line is one canonical record (platform, account, post_id, created_at,
 text, re-share/reply/quote fields) drawn with replacement from the 7.8k bundled posts by a seeded
-random.Random. Posts go to synthetic accounts acct00001, acct00002, ... at random, about one
-account per 1,000 posts and at least 20. A post's own account handle is replaced, so a source's
+random.Random. Posts go to synthetic accounts acct00001, acct00002, ... at random: MAX_ACCOUNTS
+(500) of them from 50,000 posts up (one per 100 posts below, at least 20), so that a bigger feed
+means longer timelines, as when a team scores its industry year after year. (Memory grows with the
+number of accounts, a few kB each, not with posts: that is what the flat-memory target tests.) A post's own account handle is replaced, so a source's
 self-mentions no longer point at its new account. So that the feed is not 7.8k strings repeated,
 DIGIT_SHARE of the posts have every digit of their text replaced by a random digit (t.co ids,
 prices, dates); the rest keep their text as it is.
@@ -60,8 +62,9 @@ SOURCES = (PROJECT / "data" / "labeled" / "train.jsonl", PROJECT / "data" / "lab
 SEED = 0
 DIGIT_SHARE = 0.3
 """Share of generated posts whose digits are all redrawn at random (the rest are verbatim)."""
-POSTS_PER_ACCOUNT = 1000
+POSTS_PER_ACCOUNT = 100
 MIN_ACCOUNTS = 20
+MAX_ACCOUNTS = 500
 POLL_SECONDS = 0.05
 PREDICT_BATCH = 50_000
 SPACY_EPOCHS = 6
@@ -92,8 +95,8 @@ def load_sources(paths: Sequence[Path] = SOURCES) -> list[dict[str, Any]]:
 
 
 def n_accounts(n_posts: int) -> int:
-    """About one synthetic account per POSTS_PER_ACCOUNT posts, at least MIN_ACCOUNTS."""
-    return max(MIN_ACCOUNTS, round(n_posts / POSTS_PER_ACCOUNT))
+    """One synthetic account per POSTS_PER_ACCOUNT posts, at least MIN_ACCOUNTS, at most MAX_ACCOUNTS."""
+    return min(MAX_ACCOUNTS, max(MIN_ACCOUNTS, round(n_posts / POSTS_PER_ACCOUNT)))
 
 
 _DIGIT = re.compile(r"\d")
@@ -411,10 +414,10 @@ def header_lines(figures: Figures) -> list[str]:
 
 def footer_lines(figures: Figures) -> list[str]:
     lines = [
-        f"posts: the bundled labeled posts resampled (seed {figures.seed}, ~{POSTS_PER_ACCOUNT:,} posts per account, "
+        f"posts: the bundled labeled posts resampled (seed {figures.seed}, {MAX_ACCOUNTS} accounts from 50k posts up, "
         f"digits redrawn in {DIGIT_SHARE:.0%} of them), for speed only",
         "score: `" + figures.command + "` end to end (start-up, model loading, reading, labeling, profiles, JSON)",
-        f"scikit-learn: the fitted text pipeline's predict_proba only (TF-IDF, hashed char n-grams, scaler, "
+        f"scikit-learn: the fitted text pipeline's predict_proba only (hashed word and char n-grams, scaler, "
         f"logistic regression), {PREDICT_BATCH:,} posts a call; featurising not timed",
         f"spaCy: textcat TextCatBOW.v3 on spacy.blank('en'), {SPACY_EPOCHS} epochs on data/labeled/train.jsonl; "
         "nlp.pipe(batch_size=1000) timed",

@@ -29,10 +29,10 @@ def test_resample_is_seeded_with_unique_ids_and_synthetic_accounts(sources):
     assert first == list(resample(sources, 5000, seed=1))
     assert first != list(resample(sources, 5000, seed=2))
     assert len({r["post_id"] for r in first}) == 5000
-    assert {r["account"] for r in first} == {f"acct{i:05d}" for i in range(1, 21)}  # at least 20 accounts
+    assert {r["account"] for r in first} == {f"acct{i:05d}" for i in range(1, 51)}  # one per 100 posts
     assert not {"label", "hard", "batch", "account_kind"} & set().union(*first)
     assert {"platform", "created_at", "text", "is_repost", "is_reply", "reposted_from", "reply_to"} <= set(first[0])
-    assert (n_accounts(100), n_accounts(50_000), n_accounts(5_000_000)) == (20, 50, 5000)
+    assert (n_accounts(100), n_accounts(5_000), n_accounts(50_000), n_accounts(5_000_000)) == (20, 50, 500, 500)
 
 
 def test_resample_only_redraws_digits_of_some_posts(sources):
