@@ -365,6 +365,8 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _holds_str_lists(column: pd.Series) -> bool:
     """Whether every cell already is a list of strings, as :func:`make_post` builds them."""
+    if column.dtype != object:
+        return False
     cells = column.tolist()
     return all(type(cell) is list for cell in cells) and all(type(v) is str for v in chain.from_iterable(cells))
 

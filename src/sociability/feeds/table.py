@@ -55,10 +55,10 @@ def _is_missing(value: Any) -> bool:
 
 def parse_bool(value: Any) -> bool:
     """Table truthiness: ``true/1/yes`` and any non-empty id are true; blanks and ``false`` not."""
-    if _is_missing(value):
-        return False
     if isinstance(value, bool):
         return value
+    if _is_missing(value):
+        return False
     if isinstance(value, (int, float)):
         return value != 0
     return str(value).strip().lower() not in _FALSY
