@@ -287,7 +287,7 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, analyzer: str = "char", ngram_range: tuple[int, int] = (2, 5), n_features: int = 2**18,
-                 min_df: int = 2, batch_size: int = 4096) -> None:
+                 min_df: int = 2, batch_size: int = 1024) -> None:
         self.analyzer = analyzer
         self.ngram_range = ngram_range
         self.n_features = n_features

@@ -227,8 +227,11 @@ def merge_tallies(parts: Iterable[dict[str, Tally]]) -> dict[str, Tally]:
     return out
 
 
-def tally_posts(posts: pd.DataFrame) -> dict[str, Tally]:
-    """Each account's counts that need no classifier: behaviour, activity, networks, repeats."""
+def tally_posts(posts: pd.DataFrame, link_only: np.ndarray | None = None) -> dict[str, Tally]:
+    """Each account's counts that need no classifier: behaviour, activity, networks, repeats.
+
+    ``link_only`` may pass the featurizer's bare-link flags, to save computing them twice.
+    """
     out: dict[str, Tally] = {}
     if posts.empty:
         return out
@@ -244,7 +247,7 @@ def tally_posts(posts: pd.DataFrame) -> dict[str, Tally]:
         ~own & posts["mentions_self"].to_numpy(dtype=bool),
         posts["is_quote"].to_numpy(dtype=bool),
         posts["urls"].map(len).to_numpy() > 0,
-        [is_link_only(t) for t in texts],
+        [is_link_only(t) for t in texts] if link_only is None else np.asarray(link_only, dtype=bool),
         posts["hashtags"].map(len).to_numpy(),
         own & np.array(["?" in t for t in texts], dtype=bool),
     ]).astype(np.int64)
@@ -253,6 +256,9 @@ def tally_posts(posts: pd.DataFrame) -> dict[str, Tally]:
     dated = times.notna().to_numpy()
     hours = times.dt.hour.fillna(-1).astype(int).to_numpy()
     weekdays = times.dt.day_of_week.fillna(-1).astype(int).to_numpy()
+    platforms = posts["platform"].astype(str).tolist()
+    reply_to = posts["reply_to"].tolist()
+    mentions = posts["mentions"].tolist()
     for account, index in pd.Series(range(len(posts))).groupby(accounts, sort=False).indices.items():
         tally = Tally(str(account), len(index))
         tally.behaviour = counts[index].sum(axis=0)
@@ -261,18 +267,18 @@ def tally_posts(posts: pd.DataFrame) -> dict[str, Tally]:
             tally.first, tally.last = int(stamps[when].min()), int(stamps[when].max())
             tally.hours = np.bincount(hours[when], minlength=24)
             tally.weekdays = np.bincount(weekdays[when], minlength=7)
-        tally.platforms = Counter(posts["platform"].iloc[index].astype(str))
+        tally.platforms = Counter(platforms[i] for i in index)
         keys, nets = [], []
-        for i in index[own[index]]:
+        for i in index[own[index]].tolist():
             key = normalise_for_duplicates(texts[i])
             if len(key) >= 20:
                 keys.append(stable_hash(key))
-                nets.append(_network_bit(str(posts["platform"].iat[i])))
+                nets.append(_network_bit(platforms[i]))
         tally.n_keyed = len(keys)
         tally.texts = Sketch.of(keys, nets)
         engaged = set()
-        for reply_to, mentions in zip(posts["reply_to"].iloc[index], posts["mentions"].iloc[index]):
-            for handle in ([reply_to] if reply_to else []) + list(mentions):
+        for i in index.tolist():
+            for handle in ([reply_to[i]] if reply_to[i] else []) + list(mentions[i]):
                 if handle and not same_account(handle, account):
                     engaged.add(handle)
         tally.engaged = Sketch.of([stable_hash(h) for h in engaged])
@@ -302,11 +308,7 @@ def tally_labels(tallies: dict[str, Tally], labeled: pd.DataFrame, proba: np.nda
     reply = labeled["reply_other"].to_numpy(dtype=bool)
     v = np.column_stack([np.full(len(proba), 1.0), proba, reply]).astype(np.float64)
     predicted = np.argmax(proba, axis=1)
-    stamps = pd.to_datetime(labeled["created_at"], utc=True)
-    months = stamps.dt.strftime("%Y-%m").to_numpy(dtype=object)
-    days = stamps.dt.tz_convert(None).dt.floor("D")
-    monday = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    weeks = (monday.dt.strftime("%Y-%m-%d") + "/" + (monday + pd.Timedelta(days=6)).dt.strftime("%Y-%m-%d")).to_numpy(dtype=object)
+    months, weeks = _period_names(labeled["created_at"])
     ids = labeled["post_id"].astype(str).tolist()
     shown = labeled["shown"].tolist()
     for account, index in pd.Series(range(len(labeled))).groupby(accounts, sort=False).indices.items():
@@ -330,6 +332,28 @@ def tally_labels(tallies: dict[str, Tally], labeled: pd.DataFrame, proba: np.nda
             examples.append(best)
         tally.examples = [sorted(a + b)[:EXAMPLES] for a, b in zip(tally.examples, examples)] if tally.examples else examples
     return tallies
+
+
+def _period_names(created_at: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each post's month (``2024-03``) and week (``2024-03-04/2024-03-10``), None when undated.
+
+    Computed on day numbers and named once per distinct period: formatting every post's date
+    is the slow part otherwise.
+    """
+    stamps = pd.to_datetime(created_at, utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    dated = ~np.isnat(stamps)
+    days = stamps.astype("datetime64[D]")
+    monday = days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")  # 1970-01-01 was a Thursday
+    months = np.full(len(stamps), None, dtype=object)
+    weeks = np.full(len(stamps), None, dtype=object)
+    if dated.any():
+        month_of = stamps[dated].astype("datetime64[M]")
+        unique, inverse = np.unique(month_of, return_inverse=True)
+        months[dated] = np.array([str(m) for m in unique], dtype=object)[inverse]
+        unique, inverse = np.unique(monday[dated], return_inverse=True)
+        names = np.array([f"{d}/{d + np.timedelta64(6, 'D')}" for d in unique], dtype=object)
+        weeks[dated] = names[inverse]
+    return months, weeks
 
 
 def labeled_columns(posts: pd.DataFrame) -> pd.DataFrame:
@@ -416,15 +440,23 @@ def estimate_shares(proba: np.ndarray, method: str, confusion_rates: np.ndarray 
 
 def sociability_score(shares: dict[str, float], behaviour: dict[str, float], config: dict[str, Any]) -> float:
     """0-100: content mix and behaviour together (see configs/profile.toml)."""
+    labels = list(shares)
+    return float(score_samples(np.array([[shares[c] for c in labels]]), np.array([behaviour["reply_rate"]]), labels,
+                               behaviour, config)[0])
+
+
+def score_samples(shares: np.ndarray, reply_rates: np.ndarray, labels: list[str], behaviour: dict[str, float],
+                  config: dict[str, Any]) -> np.ndarray:
+    """:func:`sociability_score` of many share vectors (rows) and reply rates at once."""
     score_cfg = config["score"]
-    content = sum(score_cfg["content_weights"].get(label, 0.0) * share for label, share in shares.items())
+    content = shares @ np.array([score_cfg["content_weights"].get(label, 0.0) for label in labels])
     rules = score_cfg["behaviour"]
-    replies = min(behaviour["reply_rate"] / rules["reply_rate_full"], 1.0)
+    replies = np.minimum(reply_rates / rules["reply_rate_full"], 1.0)
     engagement = min(behaviour["accounts_engaged_per_100"] / rules["engaged_full"], 1.0)
     weights = score_cfg["weights"]
     total = weights["content"] * content + weights["replies"] * replies + weights["engagement"] * engagement
     penalty = 1.0 - rules["link_only_penalty"] * behaviour["link_only_share"] - rules["duplicate_penalty"] * behaviour["duplicate_share"]
-    return float(100.0 * np.clip(total * max(penalty, 0.0), 0.0, 1.0))
+    return 100.0 * np.clip(total * max(penalty, 0.0), 0.0, 1.0)
 
 
 def _metric(name: str, shares: dict[str, float], behaviour: dict[str, float]) -> float:
@@ -516,8 +548,7 @@ def finish_profile(tally: Tally, estimator: Any, config: dict[str, Any], method:
     behaviour = behaviour_from(tally)
     point = by_method[method]
     samples, replies = _bootstrap(tally.account, method, cells, moments, n, shares_cfg, rates)
-    scores = np.array([sociability_score(dict(zip(classes, sample)), dict(behaviour, reply_rate=float(reply)), config)
-                       for sample, reply in zip(samples, replies)])
+    scores = score_samples(samples, replies, classes, behaviour, config)
     level = shares_cfg.get("level", 0.95)
     alpha = (1 - level) / 2
     low, high = np.quantile(samples, [alpha, 1 - alpha], axis=0)
@@ -551,12 +582,21 @@ def finish_profile(tally: Tally, estimator: Any, config: dict[str, Any], method:
         behaviour={key: round(value, 4) for key, value in behaviour.items()},
         activity_by_hour=tally.hours.tolist(),
         activity_by_weekday=tally.weekdays.tolist(),
-        mix_over_time={period: {c: round(float(values[1 + j]) / FIXED_POINT / values[0], 4) for j, c in enumerate(classes)}
-                       for period, values in sorted(tally.periods.items())},
+        mix_over_time=_mix_over_time(tally, classes),
         advice=advice(point, behaviour, config),
         examples={c: [text for _, _, text in (tally.examples[j] if tally.examples else [])] for j, c in enumerate(classes)},
         score_samples=scores,
     )
+
+
+def _mix_over_time(tally: Tally, classes: list[str]) -> dict[str, dict[str, float]]:
+    """Mean probability of each label per month (per week for timelines shorter than 90 days)."""
+    if not tally.periods:
+        return {}
+    periods = sorted(tally.periods)
+    values = np.array([tally.periods[p] for p in periods], dtype=np.float64)
+    means = np.round(values[:, 1:] / FIXED_POINT / values[:, :1], 4).tolist()
+    return {period: dict(zip(classes, row)) for period, row in zip(periods, means)}
 
 
 def _shares(method: str, counted: np.ndarray, mean_proba: np.ndarray, rates: dict[str, Any]) -> np.ndarray:

@@ -174,7 +174,7 @@ def first_pass(posts: pd.DataFrame, estimator: Any) -> tuple[ContextSums | None,
         keep[f"_p{j}"] = P[:, j]
     for column in POST_CONTEXT:
         keep[f"_c_{column}"] = F[column].to_numpy()
-    return context, tally_posts(posts), keep
+    return context, tally_posts(posts, F["link_only"].to_numpy()), keep
 
 
 def second_pass(kept: pd.DataFrame, estimator: Any, context: pd.DataFrame | None, weekly: set[str]) -> tuple[dict[str, Tally], np.ndarray]:
