@@ -90,14 +90,20 @@ def test_streamed_predictions_equal_one_call_and_keep_the_feed_order(small_model
 
 
 def test_sketch_is_exact_when_small_and_merges_in_any_order():
-    keys = [stable_hash(f"text {i % 700}") for i in range(1000)]
-    whole = Sketch.of(keys, [1] * 1000)
-    assert whole.distinct() == 700 and not whole.saturated
-    a, b, c = Sketch.of(keys[:300], [1] * 300), Sketch.of(keys[300:650], [1] * 350), Sketch.of(keys[650:], [2] * 350)
+    texts = [f"text {i % 400}" for i in range(1000)]
+    networks = [1] * 650 + [2] * 350
+    keys = [stable_hash(t) for t in texts]
+    whole = Sketch.of(keys, networks)
+    assert whole.distinct() == 400 and not whole.saturated
+    a, b, c = Sketch.of(keys[:300], networks[:300]), Sketch.of(keys[300:650], networks[300:650]), Sketch.of(keys[650:], networks[650:])
     left, right = a.merge(b).merge(c), c.merge(a.merge(b))
-    assert left.hashes.tolist() == right.hashes.tolist() and left.counts.tolist() == right.counts.tolist()
-    assert left.counts.sum() == 1000
-    assert left.multi_network_share() == pytest.approx(0.6)  # texts 0-299 were posted on networks 1 and 2
+    assert left.hashes.tolist() == right.hashes.tolist() == whole.hashes.tolist()
+    assert left.counts.tolist() == whole.counts.tolist() and left.counts.sum() == 1000
+    seen_on: dict[str, set[int]] = {}
+    for text, network in zip(texts, networks):
+        seen_on.setdefault(text, set()).add(network)
+    expected = sum(len(seen_on[t]) > 1 for t in texts) / len(texts)  # occurrences of texts posted on both
+    assert left.multi_network_share() == pytest.approx(expected) and 0 < expected < 1
 
 
 def test_sketch_estimates_distinct_keys_beyond_its_size():

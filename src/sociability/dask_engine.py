@@ -29,7 +29,7 @@ from .feeds.twitter import _v1_items, _v2_items
 from .model import ContextSums
 from .posts import to_frame
 from .profiles import Tally, merge_tallies, weekly_accounts
-from .scoring import PassOne, ReadOptions, first_pass, second_pass
+from .scoring import PassOne, ReadOptions, combine, first_pass, second_pass
 
 BLOCKSIZE = 32 * 2**20
 """Bytes per partition of a JSONL or CSV feed."""
@@ -63,20 +63,13 @@ def run_dask(files: list[str], estimator: Any, options: ReadOptions, chunk_size:
             done[future.key] = future.result()
             if progress is not None:
                 progress(done[future.key].n_read)
-        ones = [done[f.key] for f in summaries]  # feed order, whatever order they finished in
-        first = PassOne()
-        for one in ones:
-            first.context.extend(one.context)
-            first.tallies.extend(one.tallies)
-            first.rejects.extend(one.rejects)
-            first.n_read += one.n_read
-            first.n_posts += one.n_posts
-            first.n_skipped += one.n_skipped
+        first = combine(done[f.key] for f in summaries)  # feed order, whatever order they finished in
         tallies = merge_tallies(first.tallies)
         context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
         shared = client.scatter([(context, weekly_accounts(tallies))], broadcast=True, hash=False)[0]
-        labels = client.gather([client.submit(_second, k, model, shared) for k in kept])
-        return merge_tallies([tallies, *labels]), first
+        for future in as_completed([client.submit(_second, k, model, shared) for k in kept]):
+            tallies = merge_tallies([tallies, future.result()])  # sums: the order they finish in does not matter
+        return tallies, first
     finally:
         client.close()
         if cluster is not None:
@@ -221,12 +214,8 @@ def _first(part: tuple[pd.DataFrame, list[Reject], int, int], estimator: Any, ch
     kept = []
     for start in range(0, len(posts), chunk_size):
         context, tallies, columns = first_pass(posts.iloc[start:start + chunk_size].reset_index(drop=True), estimator)
-        if context is not None:
-            one.context.append(context)
-        one.tallies.append(tallies)
+        one.add(PassOne([context] if context is not None else [], [tallies]))
         kept.append(columns)
-    one.tallies = [merge_tallies(one.tallies)]
-    one.context = [ContextSums.combine(one.context)] if one.context else []
     return one, kept
 
 

@@ -130,7 +130,7 @@ class _ChunkCache:
     and they are resolved per post. Bounded: cleared when it holds ``limit`` chunks.
     """
 
-    def __init__(self, nlp: SocialNLP, signal_names: Sequence[str], limit: int = 200_000) -> None:
+    def __init__(self, nlp: SocialNLP, signal_names: Sequence[str], limit: int = 100_000) -> None:
         self.nlp = nlp
         self.index = {name: j for j, name in enumerate(signal_names)}
         self.n_signals = len(signal_names)

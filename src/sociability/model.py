@@ -68,26 +68,24 @@ class ContextSums:
     """What the context stage needs to know of each account, summed over any share of its posts.
 
     ``table`` holds, per account, the sums behind its summary rates and of the text stage's
-    probabilities (fixed point); ``words`` counts the words of its own posts. The posts of an
+    probabilities (fixed point); ``words`` counts the words of its own posts (a vector over the
+    account model's vocabulary, so its size does not grow with the posts). The posts of an
     account may arrive in any number of chunks, processes or cluster partitions: adding their
     sums gives the same total, hence the same predictions, as one pass over all of them.
     """
 
     table: pd.DataFrame
-    words: dict[str, Counter]
+    words: dict[str, np.ndarray]
 
     @classmethod
     def combine(cls, parts: Iterable[ContextSums]) -> ContextSums:
         parts = list(parts)
         tables = [p.table for p in parts if len(p.table)]
         table = pd.concat(tables).groupby(level=0, sort=False).sum() if tables else pd.DataFrame()
-        words: dict[str, Counter] = {}
+        words: dict[str, np.ndarray] = {}
         for part in parts:
             for account, counts in part.words.items():
-                if account in words:
-                    words[account].update(counts)
-                else:
-                    words[account] = Counter(counts)
+                words[account] = words[account] + counts if account in words else counts
         return cls(table, words)
 
 
@@ -398,7 +396,7 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
         sums = account_rates(accounts, rates)
         probs = pd.DataFrame(P, columns=[f"_p{j}" for j in range(P.shape[1])]).groupby(accounts.to_numpy(), sort=False).sum()
         table = to_fixed(pd.concat([sums, probs.reindex(sums.index)], axis=1))
-        words: dict[str, Counter] = {}
+        words: dict[str, np.ndarray] = {}
         vocabulary = self._account_vocabulary()
         if vocabulary is not None:
             own = ~X["is_repost"].to_numpy(dtype=bool)
@@ -406,8 +404,12 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
             for account, text in zip(accounts.to_numpy()[own], F["norm_text"].to_numpy()[own]):
                 texts.setdefault(account, []).append(text)
             for account, parts in texts.items():
-                counts = Counter(" ".join(parts).split())
-                words[account] = Counter({w: c for w, c in counts.items() if w in vocabulary})
+                found = [(vocabulary[w], c) for w, c in Counter(" ".join(parts).split()).items() if w in vocabulary]
+                counts = np.zeros(len(vocabulary), dtype=np.int64)
+                if found:
+                    index, values = zip(*found)
+                    counts[list(index)] = values
+                words[account] = counts
         return ContextSums(table, words)
 
     def account_context(self, sums: ContextSums) -> pd.DataFrame:
@@ -432,21 +434,14 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
             return None
         return self.account_model_.named_steps["features"].named_transformers_["words"].vocabulary_
 
-    def _organisation(self, summary: pd.DataFrame, words: dict[str, Counter]) -> np.ndarray:
+    def _organisation(self, summary: pd.DataFrame, words: dict[str, np.ndarray]) -> np.ndarray:
         """What the account model's pipeline computes from the joined text, from word counts."""
         if getattr(self, "account_model_", None) is None:
             return np.full(len(summary), 0.5)
         columns = self.account_model_.named_steps["features"]
         vectorizer = columns.named_transformers_["words"]
-        vocabulary = vectorizer.vocabulary_
-        indptr, indices, data = [0], [], []
-        for account in summary.index:
-            for word, count in words.get(account, {}).items():
-                indices.append(vocabulary[word])
-                data.append(count)
-            indptr.append(len(indices))
-        counts = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
-                               shape=(len(summary), len(vocabulary)))
+        none = np.zeros(len(vectorizer.vocabulary_), dtype=np.int64)
+        counts = sp.csr_matrix(np.vstack([words.get(account, none) for account in summary.index]).astype(np.float64))
         counts.data = np.log(counts.data) + 1.0  # sublinear tf, as the vectorizer
         text = normalize(counts @ sp.diags(vectorizer.idf_))
         rates = columns.named_transformers_["rates"].transform(summary[ACCOUNT_FEATURES])

@@ -96,7 +96,7 @@ class Comparison:
 BEHAVIOUR_COUNTS = ["reply_other", "self_reply", "reshare", "vanity_reshare", "quote", "link", "link_only", "hashtags", "question"]
 """Per-account counts behind the behaviour metrics (see :func:`behaviour_from`)."""
 
-SKETCH_SIZE = 1024
+SKETCH_SIZE = 512
 """Distinct texts (and handles) kept exactly per account; beyond, counted from a uniform sample."""
 
 

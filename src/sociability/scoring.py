@@ -51,11 +51,14 @@ from .profiles import (
     weekly_accounts,
 )
 
-CHUNK_SIZE = 20_000
+CHUNK_SIZE = 10_000
 """Posts per chunk: large enough for numpy to pay off, small enough to keep memory flat."""
 
 PART_BYTES = 24 * 2**20
 """A JSONL file is cut into byte ranges of about this size, one unit of work each."""
+
+PARALLEL_MIN_BYTES = 4 * 2**20
+"""Below this much input (~10,000 posts), starting worker processes costs more than it saves."""
 
 ENGINES = ("local", "dask")
 
@@ -90,6 +93,18 @@ class PassOne:
     n_read: int = 0
     n_posts: int = 0
     n_skipped: int = 0
+
+    def add(self, other: PassOne) -> None:
+        """Fold another result in, merging sums as they come (memory stays one summary per account)."""
+        if other.context:
+            self.context = [ContextSums.combine(self.context + other.context)]
+        if other.tallies:
+            self.tallies = [merge_tallies(self.tallies + other.tallies)]
+        self.spills.extend(other.spills)
+        self.rejects.extend(other.rejects)
+        self.n_read += other.n_read
+        self.n_posts += other.n_posts
+        self.n_skipped += other.n_skipped
 
 
 @dataclass
@@ -195,21 +210,13 @@ def _pass_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_size:
     """Pass one over a unit, in chunks; each chunk's kept columns go to a spill file."""
     out = PassOne()
     for posts, rejects, n_read, skipped in read_chunks(unit, options, chunk_size):
-        out.rejects.extend(rejects)
-        out.n_read += n_read
-        out.n_skipped += skipped
-        out.n_posts += len(posts)
         context, tallies, kept = first_pass(posts, estimator)
-        if context is not None:
-            out.context.append(context)
-        out.tallies.append(tallies)
-        if len(kept):
-            out.spills.append(_spill(kept, spill_dir))
+        out.add(PassOne([context] if context is not None else [], [tallies], [_spill(kept, spill_dir)] if len(kept) else [],
+                        rejects, n_read, len(posts), skipped))
+        del posts, kept
+        release_memory()
         if progress is not None:
             progress(n_read)
-    # merge within the unit: fewer, smaller objects to send back
-    out.tallies = [merge_tallies(out.tallies)]
-    out.context = [ContextSums.combine(out.context)] if out.context else []
     return out
 
 
@@ -219,7 +226,33 @@ def _pass_two_spill(path: str, estimator: Any, context: pd.DataFrame | None, wee
     kept = feather.read_feather(path)
     tallies, _ = second_pass(kept, estimator, context, weekly)
     os.remove(path)
+    del kept
+    release_memory()
     return tallies
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system after a chunk (glibc keeps it otherwise, and a long
+    stream of chunks would look like growing memory)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc only
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _libc()
 
 
 def _spill(kept: pd.DataFrame, spill_dir: str) -> str:
@@ -277,45 +310,47 @@ def all_cores(jobs: int | None) -> int:
     return jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
 
 
+def _processes(jobs: int | None, units: list[Unit]) -> int:
+    """Worker processes worth starting for these units (1: work in this process)."""
+    size = sum(os.path.getsize(u.path) if os.path.isfile(u.path) else 0 for u in units)
+    if len(units) < 2 or (size < PARALLEL_MIN_BYTES and not (jobs and jobs > 1)):
+        return 1
+    return min(all_cores(jobs), len(units))
+
+
 def _run_local(files: list[str], estimator: Any, options: ReadOptions, jobs: int | None, chunk_size: int,
                part_bytes: int, progress: Callable[[int], None] | None,
                workdir: str | Path | None) -> tuple[dict[str, Tally], PassOne]:
     units = plan(files, options.format, part_bytes)
-    jobs = min(all_cores(jobs), len(units)) if len(units) > 1 else 1
+    jobs = _processes(jobs, units)
     spill_dir = tempfile.mkdtemp(prefix="sociability-", dir=workdir)
     try:
+        first = PassOne()
         if jobs == 1:
-            ones = [_pass_one_unit(u, estimator, options, chunk_size, spill_dir, progress) for u in units]
+            for unit in units:
+                first.add(_pass_one_unit(unit, estimator, options, chunk_size, spill_dir, progress))
         else:
-            ones = []
             for one in _parallel(jobs, _pass_one_unit, [(u, estimator, options, chunk_size, spill_dir) for u in units]):
-                ones.append(one)
+                first.add(one)
                 if progress is not None:
                     progress(one.n_read)
-        first = _combine(ones)
         tallies = merge_tallies(first.tallies)
         context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
         weekly = weekly_accounts(tallies)
         tasks = [(path, estimator, context, weekly) for path in first.spills]
-        if jobs == 1 or len(tasks) < 2:
-            labels = [_pass_two_spill(*task) for task in tasks]
-        else:
-            labels = list(_parallel(jobs, _pass_two_spill, tasks))
-        return merge_tallies([tallies, *labels]), first
+        results = (_pass_two_spill(*task) for task in tasks) if jobs == 1 or len(tasks) < 2 else _parallel(jobs, _pass_two_spill, tasks)
+        for labels in results:  # merged as they come
+            tallies = merge_tallies([tallies, labels])
+        return tallies, first
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _combine(ones: Iterable[PassOne]) -> PassOne:
+def combine(ones: Iterable[PassOne]) -> PassOne:
+    """Pass-one results of several units as one, merged as they come."""
     out = PassOne()
     for one in ones:
-        out.context.extend(one.context)
-        out.tallies.extend(one.tallies)
-        out.spills.extend(one.spills)
-        out.rejects.extend(one.rejects)
-        out.n_read += one.n_read
-        out.n_posts += one.n_posts
-        out.n_skipped += one.n_skipped
+        out.add(one)
     return out
 
 
@@ -343,12 +378,12 @@ def predict_feeds(paths: Sequence[str | Path], model: Any, out: str | Path, *, o
     options = options or ReadOptions()
     files = [str(p) for p in paths]
     units = plan(files, options.format, part_bytes)
-    jobs = min(all_cores(jobs), len(units)) if len(units) > 1 else 1
+    jobs = _processes(jobs, units)
     spill_dir = tempfile.mkdtemp(prefix="sociability-", dir=workdir)
     try:
         tasks = [(u, estimator, options, chunk_size, spill_dir, True) for u in units]
-        ones = [_predict_one_unit(*t, progress) for t in tasks] if jobs == 1 else list(_parallel(jobs, _predict_one_unit, tasks))
-        first = _combine(ones)
+        ones = (_predict_one_unit(*t, progress) for t in tasks) if jobs == 1 else _parallel(jobs, _predict_one_unit, tasks)
+        first = combine(ones)
         context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
         parts = [(path, estimator, context) for path in first.spills]
         written = [_predict_spill(*p) for p in parts] if jobs == 1 else list(_parallel(jobs, _predict_spill, parts))
@@ -373,7 +408,7 @@ def _predict_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_si
             continue
         F, P = estimator.text_stage(posts)
         if estimator.context_model_ is not None:
-            out.context.append(estimator.context_sums(posts, F, P))
+            out.add(PassOne([estimator.context_sums(posts, F, P)]))
         kept = posts.copy()
         kept["created_at"] = kept["created_at"].astype("datetime64[ns, UTC]")
         for j in range(P.shape[1]):

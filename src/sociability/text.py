@@ -116,6 +116,25 @@ class SocialNLP:
                 if name not in self.word_signals.setdefault(word, []):
                     self.word_signals[word].append(name)
         self._chunks: dict[str, tuple[str, ...]] = {}
+        self._tokenizer = self._fresh_tokenizer()
+
+    CACHE_LIMIT = 100_000
+    """Chunks remembered before the cache (and the fast path's tokenizer) starts afresh."""
+
+    def _fresh_tokenizer(self) -> Tokenizer:
+        """A tokenizer on its own vocabulary, for the fast path.
+
+        spaCy's vocabulary keeps every string it has tokenized; on a stream of millions of posts
+        (new links, handles, numbers) it would grow without end, so the fast path's tokenizer is
+        replaced, with its vocabulary, whenever the chunk cache is cleared.
+        """
+        return social_tokenizer(spacy.blank(self.nlp.lang))
+
+    def _remember(self, chunk: str, tokens: tuple[str, ...]) -> None:
+        if len(self._chunks) >= self.CACHE_LIMIT:
+            self._chunks.clear()
+            self._tokenizer = self._fresh_tokenizer()
+        self._chunks[chunk] = tokens
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
         """Docs for texts: the tokenizer alone for a blank pipeline, the full pipeline otherwise."""
@@ -130,8 +149,6 @@ class SocialNLP:
         computed once by the tokenizer and remembered; posts repeat most of their chunks.
         """
         cache = self._chunks
-        if len(cache) > 500_000:
-            cache.clear()
         chunks = text.split(" ")
         missing = [c for c in chunks if c and c not in cache and not (c.isalnum() or _TOKEN_MATCH.fullmatch(c))]
         if len(missing) > 3:  # then one tokenizer call for the whole text beats one per chunk
@@ -146,8 +163,8 @@ class SocialNLP:
                 if chunk.isalnum() or _TOKEN_MATCH.fullmatch(chunk):
                     tokens = (chunk,)  # what the tokenizer does with a plain word, link or handle
                 else:
-                    tokens = tuple(" " if t.is_space else t.text for t in self.nlp.tokenizer(chunk))
-                cache[chunk] = tokens
+                    tokens = tuple(" " if t.is_space else t.text for t in self._tokenizer(chunk))
+                self._remember(chunk, tokens)
             out.extend(tokens)
         return out
 
@@ -158,10 +175,8 @@ class SocialNLP:
             if chunk.isalnum() or _TOKEN_MATCH.fullmatch(chunk):
                 tokens = (chunk,)
             else:
-                tokens = tuple(" " if t.is_space else t.text for t in self.nlp.tokenizer(chunk))
-            if len(self._chunks) > 200_000:
-                self._chunks.clear()
-            self._chunks[chunk] = tokens
+                tokens = tuple(" " if t.is_space else t.text for t in self._tokenizer(chunk))
+            self._remember(chunk, tokens)
         return tokens
 
     def _learn_chunks(self, text: str, chunks: list[str]) -> None:
@@ -172,13 +187,13 @@ class SocialNLP:
             position += len(chunk) + 1
         found: list[list[str]] = [[] for _ in chunks]
         index = 0
-        for token in self.nlp.tokenizer(text):
+        for token in self._tokenizer(text):
             while index + 1 < len(starts) and token.idx >= starts[index + 1]:
                 index += 1
             found[index].append(" " if token.is_space else token.text)
         for chunk, tokens in zip(chunks, found):
             if chunk:
-                self._chunks[chunk] = tuple(tokens)
+                self._remember(chunk, tuple(tokens))
 
     def count_signals(self, tokens: list[str]) -> dict[str, int]:
         """How often each signal fires in tokens from :meth:`token_texts`; same counts as :meth:`signals`."""
