@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +71,10 @@ class Profile:
     score_samples: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("score_samples")
+        """Plain data for JSON (nested dicts are shared with the profile, not copied: cheap for thousands)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "score_samples"}
+        data["shares"] = {label: asdict(interval) for label, interval in self.shares.items()}
+        data["score"] = asdict(self.score)
         return data
 
 
@@ -652,10 +654,16 @@ def compare(profiles: Sequence[Profile], level: float = 0.95) -> Comparison:
     alpha = (1 - level) / 2
     differences = []
     for i, a in enumerate(ranked):
-        for b in ranked[i + 1:]:
-            n = min(len(a.score_samples), len(b.score_samples))
-            diff = a.score_samples[:n] - b.score_samples[:n]
-            low, high = (np.quantile(diff, [alpha, 1 - alpha]) if n else (np.nan, np.nan))
+        others = ranked[i + 1:]
+        if not others:
+            break
+        n = min([len(a.score_samples)] + [len(b.score_samples) for b in others])
+        if n:  # all of a's pairs at once: one quantile call per account, not per pair
+            diffs = a.score_samples[:n][None, :] - np.vstack([b.score_samples[:n] for b in others])
+            lows, highs = np.quantile(diffs, [alpha, 1 - alpha], axis=1)
+        else:
+            lows = highs = np.full(len(others), np.nan)
+        for b, low, high in zip(others, lows, highs):
             differences.append({"higher": a.account, "lower": b.account,
                                 "difference": round(a.score.estimate - b.score.estimate, 1),
                                 "low": round(float(low), 1), "high": round(float(high), 1),
