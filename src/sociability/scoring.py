@@ -184,24 +184,32 @@ def first_pass(posts: pd.DataFrame, estimator: Any) -> tuple[ContextSums | None,
         return None, {}, pd.DataFrame()
     F, P = estimator.text_stage(posts)
     context = estimator.context_sums(posts, F, P) if estimator.context_model_ is not None else None
-    keep = labeled_columns(posts)
+    return context, tally_posts(posts, F["link_only"].to_numpy()), _with_text_stage(labeled_columns(posts), F, P)
+
+
+def _with_text_stage(kept: pd.DataFrame, F: pd.DataFrame, P: np.ndarray) -> pd.DataFrame:
+    """``kept`` plus what the context stage needs of each post: its first-stage probabilities and structure."""
     for j in range(P.shape[1]):
-        keep[f"_p{j}"] = P[:, j]
+        kept[f"_p{j}"] = P[:, j]
     for column in POST_CONTEXT:
-        keep[f"_c_{column}"] = F[column].to_numpy()
-    return context, tally_posts(posts, F["link_only"].to_numpy()), keep
+        kept[f"_c_{column}"] = F[column].to_numpy()
+    return kept
+
+
+def final_proba(kept: pd.DataFrame, estimator: Any, context: pd.DataFrame | None) -> np.ndarray:
+    """The final probabilities of spilled posts, given every account's context (None: text stage only)."""
+    P = kept[[f"_p{j}" for j in range(len(estimator.classes_))]].to_numpy()
+    if context is None:
+        return P
+    post = kept[[f"_c_{c}" for c in POST_CONTEXT]].to_numpy()
+    return estimator.context_stage(kept["account"].to_numpy(), post, P, context)
 
 
 def second_pass(kept: pd.DataFrame, estimator: Any, context: pd.DataFrame | None, weekly: set[str]) -> tuple[dict[str, Tally], np.ndarray]:
     """Pass two on a chunk: final probabilities and the label tallies."""
     if kept.empty:
         return {}, np.zeros((0, len(estimator.classes_)))
-    P = kept[[f"_p{j}" for j in range(len(estimator.classes_))]].to_numpy()
-    if context is None:
-        proba = P
-    else:
-        post = kept[[f"_c_{c}" for c in POST_CONTEXT]].to_numpy()
-        proba = estimator.context_stage(kept["account"].to_numpy(), post, P, context)
+    proba = final_proba(kept, estimator, context)
     return tally_labels({}, kept, proba, weekly), proba
 
 
@@ -381,7 +389,7 @@ def predict_feeds(paths: Sequence[str | Path], model: Any, out: str | Path, *, o
     jobs = _processes(jobs, units)
     spill_dir = tempfile.mkdtemp(prefix="sociability-", dir=workdir)
     try:
-        tasks = [(u, estimator, options, chunk_size, spill_dir, True) for u in units]
+        tasks = [(u, estimator, options, chunk_size, spill_dir) for u in units]
         ones = (_predict_one_unit(*t, progress) for t in tasks) if jobs == 1 else _parallel(jobs, _predict_one_unit, tasks)
         first = combine(ones)
         context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
@@ -394,30 +402,21 @@ def predict_feeds(paths: Sequence[str | Path], model: Any, out: str | Path, *, o
 
 
 def _predict_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_size: int, spill_dir: str,
-                      whole: bool = True, progress: Callable[[int], None] | None = None) -> PassOne:
-    import pyarrow as pa
-    import pyarrow.feather as feather
-
+                      progress: Callable[[int], None] | None = None) -> PassOne:
+    """Pass one for per-post output: the whole posts are spilled, with the text stage's columns."""
     out = PassOne()
     for posts, rejects, n_read, skipped in read_chunks(unit, options, chunk_size):
-        out.rejects.extend(rejects)
-        out.n_read += n_read
-        out.n_skipped += skipped
-        out.n_posts += len(posts)
-        if posts.empty:
-            continue
-        F, P = estimator.text_stage(posts)
-        if estimator.context_model_ is not None:
-            out.add(PassOne([estimator.context_sums(posts, F, P)]))
-        kept = posts.copy()
-        kept["created_at"] = kept["created_at"].astype("datetime64[ns, UTC]")
-        for j in range(P.shape[1]):
-            kept[f"_p{j}"] = P[:, j]
-        for column in POST_CONTEXT:
-            kept[f"_c_{column}"] = F[column].to_numpy()
-        name = os.path.join(spill_dir, f"{uuid.uuid4().hex}.arrow")
-        feather.write_feather(pa.Table.from_pandas(kept, preserve_index=False), name, compression="lz4")
-        out.spills.append(name)
+        context, spills = [], []
+        if not posts.empty:
+            F, P = estimator.text_stage(posts)
+            if estimator.context_model_ is not None:
+                context = [estimator.context_sums(posts, F, P)]
+            kept = _with_text_stage(posts.copy(), F, P)
+            kept["created_at"] = kept["created_at"].astype("datetime64[ns, UTC]")
+            spills = [_spill(kept, spill_dir)]
+        out.add(PassOne(context, [], spills, rejects, n_read, len(posts), skipped))
+        del posts
+        release_memory()
         if progress is not None:
             progress(n_read)
     return out
@@ -427,12 +426,7 @@ def _predict_spill(path: str, estimator: Any, context: pd.DataFrame | None) -> s
     import pyarrow.feather as feather
 
     kept = feather.read_feather(path)
-    k = len(estimator.classes_)
-    P = kept[[f"_p{j}" for j in range(k)]].to_numpy()
-    if context is None:
-        proba = P
-    else:
-        proba = estimator.context_stage(kept["account"].to_numpy(), kept[[f"_c_{c}" for c in POST_CONTEXT]].to_numpy(), P, context)
+    proba = final_proba(kept, estimator, context)
     posts = kept.drop(columns=[c for c in kept.columns if c.startswith(("_p", "_c_"))])
     posts["label"] = estimator.classes_[np.argmax(proba, axis=1)]
     for j, label in enumerate(estimator.classes_):
