@@ -20,11 +20,15 @@ gives (:func:`sociability.profile`); ``tests/test_scoring.py`` checks that.
 
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +63,13 @@ PART_BYTES = 24 * 2**20
 
 PARALLEL_MIN_BYTES = 4 * 2**20
 """Below this much input (~10,000 posts), starting worker processes costs more than it saves."""
+
+UNITS_PER_JOB = 4
+"""With several processes, a JSONL feed is cut into at least this many units per process, so
+that a process that finishes early takes another unit instead of waiting for the slowest one."""
+
+MIN_PART_BYTES = 2**20
+"""...but no unit smaller than this (about 2,500 posts): each unit costs a seek and a spill."""
 
 ENGINES = ("local", "dask")
 
@@ -139,13 +150,19 @@ def write_rejects(rejects: Iterable[Reject], path: str | Path) -> None:
 # ---------------------------------------------------------------- units and chunks
 
 
-def plan(paths: Sequence[str | Path], format: str = "auto", part_bytes: int = PART_BYTES) -> list[Unit]:
-    """Units of work, in feed order: big JSONL files in byte ranges, other feeds whole."""
+def plan(paths: Sequence[str | Path], format: str = "auto", part_bytes: int = PART_BYTES, jobs: int = 1) -> list[Unit]:
+    """Units of work, in feed order: big JSONL files in byte ranges, other feeds whole.
+
+    With ``jobs`` processes, a JSONL file is cut finer (:data:`UNITS_PER_JOB` per process, down to
+    :data:`MIN_PART_BYTES`) so that the processes finish together.
+    """
     units = []
     for path in paths:
         path = Path(path)
-        if path.is_file() and path.stat().st_size > part_bytes and splittable(path, format):
-            units.extend(Unit(str(path), span) for span in split_lines(path, part_bytes=part_bytes))
+        size = path.stat().st_size if path.is_file() else 0
+        part = part_bytes if jobs <= 1 else min(part_bytes, max(MIN_PART_BYTES, size // (jobs * UNITS_PER_JOB)))
+        if size > part and splittable(path, format):
+            units.extend(Unit(str(path), span) for span in split_lines(path, part_bytes=part))
         else:
             units.append(Unit(str(path)))
     return units
@@ -213,7 +230,7 @@ def second_pass(kept: pd.DataFrame, estimator: Any, context: pd.DataFrame | None
     return tally_labels({}, kept, proba, weekly), proba
 
 
-def _pass_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_size: int, spill_dir: str,
+def _pass_one_unit(estimator: Any, unit: Unit, options: ReadOptions, chunk_size: int, spill_dir: str,
                    progress: Callable[[int], None] | None = None) -> PassOne:
     """Pass one over a unit, in chunks; each chunk's kept columns go to a spill file."""
     out = PassOne()
@@ -228,15 +245,22 @@ def _pass_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_size:
     return out
 
 
-def _pass_two_spill(path: str, estimator: Any, context: pd.DataFrame | None, weekly: set[str]) -> dict[str, Tally]:
+def _pass_two_spills(estimator: Any, paths: list[str], context: pd.DataFrame | None, weekly: set[str]) -> dict[str, Tally]:
+    """Pass two over some spilled chunks, their label tallies merged."""
     import pyarrow.feather as feather
 
-    kept = feather.read_feather(path)
-    tallies, _ = second_pass(kept, estimator, context, weekly)
-    os.remove(path)
-    del kept
-    release_memory()
+    tallies: dict[str, Tally] = {}
+    for path in paths:
+        kept = feather.read_feather(path)
+        tallies = merge_tallies([tallies, second_pass(kept, estimator, context, weekly)[0]])
+        os.remove(path)
+        del kept
+        release_memory()
     return tallies
+
+
+def _finish(estimator: Any, tallies: list[Tally], config: dict[str, Any], method: str) -> list[Profile]:
+    return [finish_profile(t, estimator, config, method) for t in tallies if t.n]
 
 
 def release_memory() -> None:
@@ -308,9 +332,13 @@ def score_feeds(paths: Sequence[str | Path], model: Any, *, config: dict[str, An
         from .dask_engine import run_dask
 
         tallies, first = run_dask(files, estimator, options, chunk_size, scheduler, progress, n_workers=jobs or None)
+        profiles = _finish(estimator, list(tallies.values()), config, method)
     else:
-        tallies, first = _run_local(files, estimator, options, jobs, chunk_size, part_bytes, progress, workdir)
-    profiles = [finish_profile(t, estimator, config, method) for t in tallies.values() if t.n]
+        units = plan(files, options.format, part_bytes, all_cores(jobs))
+        with Workers(_processes(jobs, units), estimator) as workers:
+            tallies, first = _run_local(workers, units, options, chunk_size, progress, workdir)
+            groups = _groups(list(tallies.values()), workers.jobs)
+            profiles = [p for done in workers.map(_finish, [(g, config, method) for g in groups]) for p in done]
     return ScoreResult(profiles, first.n_read, first.n_posts, first.rejects, first.n_skipped, files)
 
 
@@ -326,32 +354,37 @@ def _processes(jobs: int | None, units: list[Unit]) -> int:
     return min(all_cores(jobs), len(units))
 
 
-def _run_local(files: list[str], estimator: Any, options: ReadOptions, jobs: int | None, chunk_size: int,
-               part_bytes: int, progress: Callable[[int], None] | None,
-               workdir: str | Path | None) -> tuple[dict[str, Tally], PassOne]:
-    units = plan(files, options.format, part_bytes)
-    jobs = _processes(jobs, units)
+def _run_local(workers: Workers, units: list[Unit], options: ReadOptions, chunk_size: int,
+               progress: Callable[[int], None] | None, workdir: str | Path | None) -> tuple[dict[str, Tally], PassOne]:
     spill_dir = tempfile.mkdtemp(prefix="sociability-", dir=workdir)
     try:
         first = PassOne()
-        if jobs == 1:
+        if workers.jobs == 1:  # progress as each chunk is read
             for unit in units:
-                first.add(_pass_one_unit(unit, estimator, options, chunk_size, spill_dir, progress))
+                first.add(_pass_one_unit(workers.estimator, unit, options, chunk_size, spill_dir, progress))
         else:
-            for one in _parallel(jobs, _pass_one_unit, [(u, estimator, options, chunk_size, spill_dir) for u in units]):
+            for one in workers.map(_pass_one_unit, [(u, options, chunk_size, spill_dir) for u in units]):
                 first.add(one)
                 if progress is not None:
                     progress(one.n_read)
         tallies = merge_tallies(first.tallies)
+        estimator = workers.estimator
         context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
         weekly = weekly_accounts(tallies)
-        tasks = [(path, estimator, context, weekly) for path in first.spills]
-        results = (_pass_two_spill(*task) for task in tasks) if jobs == 1 or len(tasks) < 2 else _parallel(jobs, _pass_two_spill, tasks)
-        for labels in results:  # merged as they come
+        tasks = [(group, context, weekly) for group in _groups(first.spills, workers.jobs)]
+        for labels in workers.map(_pass_two_spills, tasks):  # merged as they come
             tallies = merge_tallies([tallies, labels])
         return tallies, first
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _groups(items: list, jobs: int) -> list[list]:
+    """``items`` in consecutive groups, :data:`UNITS_PER_JOB` per process (one group for one process)."""
+    n = 1 if jobs == 1 else min(len(items), jobs * UNITS_PER_JOB)
+    if not items:
+        return []
+    return [items[len(items) * i // n:len(items) * (i + 1) // n] for i in range(n)]
 
 
 def combine(ones: Iterable[PassOne]) -> PassOne:
@@ -362,11 +395,48 @@ def combine(ones: Iterable[PassOne]) -> PassOne:
     return out
 
 
-def _parallel(jobs: int, function: Callable[..., Any], tasks: list[tuple]) -> Iterator[Any]:
-    """Results of ``function(*task)`` over worker processes, in task order, as they come."""
-    from joblib import Parallel, delayed
+_SHARED: dict[str, Any] = {}
+"""What forked workers inherit from the process that forked them: the loaded estimator."""
 
-    return Parallel(n_jobs=jobs, return_as="generator")(delayed(function)(*task) for task in tasks)
+
+class Workers:
+    """Worker processes that run ``function(estimator, *task)`` with this process's loaded model.
+
+    On Linux the workers are forked once the model is loaded: each starts in milliseconds with the
+    model already in memory (shared copy-on-write) and keeps its warm caches from one task to the
+    next, where a fresh process would spend seconds importing and unpickling. Elsewhere joblib's
+    processes get the estimator with each task. ``jobs=1`` runs everything in this process.
+    """
+
+    def __init__(self, jobs: int, estimator: Any) -> None:
+        self.jobs, self.estimator = max(1, jobs), estimator
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        if self.jobs > 1 and sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+            _SHARED["estimator"] = self.estimator
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            _SHARED.pop("estimator", None)
+
+    def map(self, function: Callable[..., Any], tasks: list[tuple]) -> Iterator[Any]:
+        """Results of ``function(estimator, *task)``, in task order, as they come."""
+        if self.jobs == 1 or len(tasks) < 2:
+            return (function(self.estimator, *task) for task in tasks)
+        if self._pool is not None:
+            return self._pool.map(_with_shared, itertools.repeat(function), tasks)
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=self.jobs, return_as="generator")(delayed(function)(self.estimator, *t) for t in tasks)
+
+
+def _with_shared(function: Callable[..., Any], task: tuple) -> Any:
+    return function(_SHARED["estimator"], *task)
 
 
 # ---------------------------------------------------------------- per-post predictions
@@ -385,23 +455,25 @@ def predict_feeds(paths: Sequence[str | Path], model: Any, out: str | Path, *, o
     estimator = getattr(loaded, "estimator", loaded)
     options = options or ReadOptions()
     files = [str(p) for p in paths]
-    units = plan(files, options.format, part_bytes)
-    jobs = _processes(jobs, units)
+    units = plan(files, options.format, part_bytes, all_cores(jobs))
     spill_dir = tempfile.mkdtemp(prefix="sociability-", dir=workdir)
     try:
-        tasks = [(u, estimator, options, chunk_size, spill_dir) for u in units]
-        ones = (_predict_one_unit(*t, progress) for t in tasks) if jobs == 1 else _parallel(jobs, _predict_one_unit, tasks)
-        first = combine(ones)
-        context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
-        parts = [(path, estimator, context) for path in first.spills]
-        written = [_predict_spill(*p) for p in parts] if jobs == 1 else list(_parallel(jobs, _predict_spill, parts))
+        with Workers(_processes(jobs, units), estimator) as workers:
+            tasks = [(u, options, chunk_size, spill_dir, progress if workers.jobs == 1 else None) for u in units]
+            first = PassOne()
+            for one in workers.map(_predict_one_unit, tasks):
+                first.add(one)
+                if progress is not None and workers.jobs > 1:
+                    progress(one.n_read)
+            context = estimator.account_context(ContextSums.combine(first.context)) if first.context else None
+            written = list(workers.map(_predict_spill, [(path, context) for path in first.spills]))
         _concatenate(written, Path(out))
         return ScoreResult([], first.n_read, first.n_posts, first.rejects, first.n_skipped, files)
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _predict_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_size: int, spill_dir: str,
+def _predict_one_unit(estimator: Any, unit: Unit, options: ReadOptions, chunk_size: int, spill_dir: str,
                       progress: Callable[[int], None] | None = None) -> PassOne:
     """Pass one for per-post output: the whole posts are spilled, with the text stage's columns."""
     out = PassOne()
@@ -422,7 +494,7 @@ def _predict_one_unit(unit: Unit, estimator: Any, options: ReadOptions, chunk_si
     return out
 
 
-def _predict_spill(path: str, estimator: Any, context: pd.DataFrame | None) -> str:
+def _predict_spill(estimator: Any, path: str, context: pd.DataFrame | None) -> str:
     import pyarrow.feather as feather
 
     kept = feather.read_feather(path)
