@@ -14,15 +14,17 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-import matplotlib
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from . import __version__  # noqa: E402
-from .profiles import Comparison, Profile  # noqa: E402
+from . import __version__
+from .profiles import Comparison, Profile
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 COLOURS = {
     "genuine_conversation": "#2a9d8f",
@@ -46,7 +48,25 @@ BEHAVIOUR = [
     ("duplicate_share", "repeated texts"),
     ("question_share", "questions"),
 ]
-plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+
+
+@cache
+def _pyplot() -> Any:
+    """matplotlib, imported when a chart is first drawn (half a second that scoring to JSON or a
+    table does not need), drawing off-screen, text as paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    return plt
+
+
+def _percent() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0)
 
 
 def to_json(profiles: Sequence[Profile]) -> str:
@@ -80,7 +100,7 @@ def to_markdown(comparison: Comparison) -> str:
 
 def mix_chart(profiles: Sequence[Profile]) -> plt.Figure:
     """Stacked bars: each account's content mix, best score on top."""
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(profiles) + 1.2))
+    fig, ax = _pyplot().subplots(figsize=(7, 0.5 * len(profiles) + 1.2))
     names = [f"{p.account}  ({p.score.estimate:.0f})" for p in profiles][::-1]
     left = np.zeros(len(profiles))
     for label in ORDER:
@@ -88,7 +108,7 @@ def mix_chart(profiles: Sequence[Profile]) -> plt.Figure:
         ax.barh(names, values, left=left, color=COLOURS[label], label=NAMES[label])
         left += values
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(_percent())
     ax.set_title("Content mix (score in brackets)")
     ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     fig.tight_layout()
@@ -97,7 +117,7 @@ def mix_chart(profiles: Sequence[Profile]) -> plt.Figure:
 
 def score_chart(profiles: Sequence[Profile]) -> plt.Figure:
     """Scores with their 95% intervals."""
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(profiles) + 1.0))
+    fig, ax = _pyplot().subplots(figsize=(7, 0.45 * len(profiles) + 1.0))
     names = [p.account for p in profiles][::-1]
     est = np.array([p.score.estimate for p in profiles][::-1])
     low = np.array([p.score.low for p in profiles][::-1])
@@ -111,14 +131,14 @@ def score_chart(profiles: Sequence[Profile]) -> plt.Figure:
 
 def behaviour_chart(profiles: Sequence[Profile]) -> plt.Figure:
     """Behaviour metrics side by side: one group of bars per metric."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _pyplot().subplots(figsize=(7, 3.6))
     width = 0.8 / max(len(profiles), 1)
     x = np.arange(len(BEHAVIOUR))
-    cmap = plt.get_cmap("tab10")
+    cmap = _pyplot().get_cmap("tab10")
     for i, p in enumerate(profiles):
         ax.bar(x + i * width, [p.behaviour[k] for k, _ in BEHAVIOUR], width, label=p.account, color=cmap(i % 10))
     ax.set_xticks(x + 0.4 - width / 2, [name for _, name in BEHAVIOUR], rotation=25, ha="right")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(_percent())
     ax.set_title("Behaviour (share of posts)")
     ax.legend(fontsize=7, ncol=2, frameon=False)
     fig.tight_layout()
@@ -128,7 +148,7 @@ def behaviour_chart(profiles: Sequence[Profile]) -> plt.Figure:
 def timeline_chart(profiles: Sequence[Profile]) -> plt.Figure:
     """Mix over time for each account (stacked areas, one panel per account)."""
     rows = len(profiles)
-    fig, axes = plt.subplots(rows, 1, figsize=(7, 1.5 * rows + 0.6), squeeze=False)
+    fig, axes = _pyplot().subplots(rows, 1, figsize=(7, 1.5 * rows + 0.6), squeeze=False)
     for ax, p in zip(axes[:, 0], profiles):
         periods = list(p.mix_over_time)
         if periods:
@@ -150,7 +170,7 @@ CHARTS = {"mix": mix_chart, "score": score_chart, "behaviour": behaviour_chart, 
 def _svg(fig: plt.Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     return svg.replace("<svg ", '<svg role="img" style="width:100%;height:auto" ', 1)
@@ -165,7 +185,7 @@ def save_pngs(profiles: Sequence[Profile], folder: str | Path) -> list[Path]:
         fig = draw(profiles)
         path = folder / f"{name}.png"
         fig.savefig(path, dpi=150, bbox_inches="tight")
-        plt.close(fig)
+        _pyplot().close(fig)
         paths.append(path)
     return paths
 
