@@ -20,6 +20,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,13 @@ class Comparison:
 
     profiles: list[Profile]
     table: pd.DataFrame
-    differences: pd.DataFrame
+    level: float = 0.95
+
+    @cached_property
+    def differences(self) -> pd.DataFrame:
+        """Whether each pair's scores differ beyond the noise: worked out when first asked, as
+        ``score`` of many accounts never asks and n accounts make n(n-1)/2 pairs."""
+        return score_differences(self.profiles, self.level)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -304,36 +311,52 @@ def tally_labels(tallies: dict[str, Tally], labeled: pd.DataFrame, proba: np.nda
     """
     if labeled.empty:
         return tallies
-    k = proba.shape[1]
-    accounts = labeled["account"].astype(str).to_numpy()
+    n, k = proba.shape
+    codes, accounts = pd.factorize(labeled["account"].astype(str).to_numpy(), sort=False)
+    g = len(accounts)
     fixed = np.rint(proba * FIXED_POINT).astype(np.int64)
     reply = labeled["reply_other"].to_numpy(dtype=bool)
-    v = np.column_stack([np.full(len(proba), 1.0), proba, reply]).astype(np.float64)
     predicted = np.argmax(proba, axis=1)
+    cells = np.zeros((g, k, 2), dtype=np.int64)
+    np.add.at(cells, (codes, predicted, reply.astype(np.intp)), 1)
+    v = np.column_stack([np.full(n, 1.0), proba, reply]).astype(np.float64)
+    moments = np.zeros((g, k + 2, k + 2), dtype=np.int64)
+    np.add.at(moments, codes, np.rint(v[:, :, None] * v[:, None, :] * FIXED_POINT).astype(np.int64))
     months, weeks = _period_names(labeled["created_at"])
-    ids = labeled["post_id"].astype(str).tolist()
-    shown = labeled["shown"].tolist()
-    for account, index in pd.Series(range(len(labeled))).groupby(accounts, sort=False).indices.items():
+    periods = np.where(np.isin(codes, [i for i, a in enumerate(accounts) if a in weekly]), weeks, months)
+    period_codes, period_names = pd.factorize(periods, use_na_sentinel=True)  # None: undated, code -1
+    dated = period_codes >= 0
+    pairs, where = np.unique(codes[dated] * len(period_names) + period_codes[dated], return_inverse=True)
+    per_period = np.zeros((len(pairs), k + 1), dtype=np.int64)
+    np.add.at(per_period, where, np.column_stack([np.ones(int(dated.sum()), dtype=np.int64), fixed[dated]]))
+    for i, account in enumerate(accounts):
         tally = tallies.setdefault(str(account), Tally(str(account)))
-        cells = np.zeros((k, 2), dtype=np.int64)
-        np.add.at(cells, (predicted[index], reply[index].astype(int)), 1)
-        tally.cells = _add(tally.cells, cells)
-        rows = v[index]
-        tally.moments = _add(tally.moments, np.rint(rows[:, :, None] * rows[:, None, :] * FIXED_POINT).astype(np.int64).sum(axis=0))
-        periods = (weeks if account in weekly else months)[index]
-        for period in pd.unique(periods):
-            if not isinstance(period, str):
-                continue
-            mine = index[periods == period]
-            values = np.concatenate([[len(mine)], fixed[mine].sum(axis=0)])
-            tally.periods[period] = tally.periods[period] + values if period in tally.periods else values
-        examples = []
-        for j in range(k):
-            rows_j = index[predicted[index] == j]
-            best = sorted((-int(fixed[i, j]), ids[i], shown[i]) for i in rows_j)[:EXAMPLES]
-            examples.append(best)
-        tally.examples = [sorted(a + b)[:EXAMPLES] for a, b in zip(tally.examples, examples)] if tally.examples else examples
+        tally.cells = _add(tally.cells, cells[i])
+        tally.moments = _add(tally.moments, moments[i])
+    for pair, values in zip(pairs.tolist(), per_period):
+        tally = tallies[str(accounts[pair // len(period_names)])]
+        period = period_names[pair % len(period_names)]
+        tally.periods[period] = tally.periods[period] + values if period in tally.periods else values
+    _add_examples(tallies, accounts, codes, predicted, fixed, labeled, k)
     return tallies
+
+
+def _add_examples(tallies: dict[str, Tally], accounts: Sequence[str], codes: np.ndarray, predicted: np.ndarray,
+                  fixed: np.ndarray, labeled: pd.DataFrame, k: int) -> None:
+    """Each account's EXAMPLES most confident posts per label: (-fixed probability, post id, text),
+    the smallest first, so ties fall to the post id whatever the order the posts came in."""
+    rows = pd.DataFrame({"account": codes, "label": predicted, "key": -fixed[np.arange(len(fixed)), predicted],
+                         "post_id": labeled["post_id"].astype(str).to_numpy(dtype=object),
+                         "shown": labeled["shown"].to_numpy(dtype=object)})
+    best = rows.sort_values(["account", "label", "key", "post_id", "shown"], kind="stable").groupby(["account", "label"], sort=False).head(EXAMPLES)
+    found: dict[int, list[list[tuple[int, str, str]]]] = {}
+    for a, j, key, post_id, shown in zip(best["account"].tolist(), best["label"].tolist(), best["key"].tolist(),
+                                         best["post_id"].tolist(), best["shown"].tolist()):
+        found.setdefault(a, [[] for _ in range(k)])[j].append((key, post_id, shown))
+    for i, account in enumerate(accounts):
+        tally = tallies[str(account)]
+        examples = found.get(i, [[] for _ in range(k)])
+        tally.examples = [sorted(a + b)[:EXAMPLES] for a, b in zip(tally.examples, examples)] if tally.examples else examples
 
 
 def _period_names(created_at: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -651,6 +674,11 @@ def compare(profiles: Sequence[Profile], level: float = 0.95) -> Comparison:
         row.update({f"share_{label}": share.estimate for label, share in p.shares.items()})
         row.update(p.behaviour)
         rows.append(row)
+    return Comparison(ranked, pd.DataFrame(rows), level)
+
+
+def score_differences(ranked: Sequence[Profile], level: float = 0.95) -> pd.DataFrame:
+    """Each pair of profiles (ranked by score): the score difference and its interval from the samples."""
     alpha = (1 - level) / 2
     differences = []
     for i, a in enumerate(ranked):
@@ -668,4 +696,4 @@ def compare(profiles: Sequence[Profile], level: float = 0.95) -> Comparison:
                                 "difference": round(a.score.estimate - b.score.estimate, 1),
                                 "low": round(float(low), 1), "high": round(float(high), 1),
                                 "beyond_noise": bool(n and (low > 0 or high < 0))})
-    return Comparison(ranked, pd.DataFrame(rows), pd.DataFrame(differences, columns=["higher", "lower", "difference", "low", "high", "beyond_noise"]))
+    return pd.DataFrame(differences, columns=["higher", "lower", "difference", "low", "high", "beyond_noise"])
