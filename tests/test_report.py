@@ -31,8 +31,10 @@ def comparison():
 
 
 def test_json_has_the_documented_fields(comparison):
-    data = json.loads(to_json(comparison.profiles))
+    text = to_json(comparison.profiles)
+    data = json.loads(text)
     assert len(data) == 4
+    assert [json.loads(line.strip(" ,[]"))["account"] for line in text.splitlines()] == [d["account"] for d in data]  # one per line
     for item in data:
         assert {"account", "n_posts", "shares", "score", "archetype", "behaviour", "advice"} <= set(item)
         assert set(item["shares"]) == {"self_promotion", "vanity_retweet", "personal_sharing", "genuine_conversation"}
