@@ -152,8 +152,13 @@ def is_link_only(text: str) -> bool:
     matches = _url_matches(text)
     if not matches:
         return False
-    words = [w for w in _without_urls(text, matches).split() if not w.startswith("@") and any(c.isalnum() for c in w)]
-    return len(words) <= 1
+    words = 0
+    for w in _without_urls(text, matches).split():  # stops at the second word: most posts with a link have many
+        if not w.startswith("@") and (w.isalnum() or any(c.isalnum() for c in w)):
+            words += 1
+            if words > 1:
+                return False
+    return True
 
 
 def extract_mentions(text: str, platform: str = "other") -> list[str]:
