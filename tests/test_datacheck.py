@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import DATA
 from sociability.cli import app
-from sociability.datacheck import check_data
+from sociability.datacheck import check_data, normalise_for_duplicates
 
 runner = CliRunner()
 
@@ -52,3 +55,21 @@ def test_giveaways_and_duplicates_are_found(tmp_path):
     assert report.exact_duplicates >= 1 and report.exact_duplicates_conflicting >= 1
     result = runner.invoke(app, ["data", "check", str(path), "--strict"])
     assert result.exit_code == 1 and "GIVEAWAY" in result.output
+
+
+def _two_passes(text: str) -> str:
+    """The definition: links out of the lowered text first, then handles, digits and punctuation."""
+    text = re.sub(r"https?://\S+|www\.\S+", " ", text.lower())
+    return " ".join(re.sub(r"@\S+|\d+|[^\w\s]", " ", text).split())
+
+
+@given(st.lists(st.sampled_from(["http://", "https://", "www.", "@", "a", "W", "1", ".", "/", " ", "\n", "_", "é", "İ", "K", "#"]),
+                max_size=30).map("".join))
+def test_duplicate_key_in_one_pass_equals_the_two_pass_definition(text):
+    assert normalise_for_duplicates(text) == _two_passes(text)
+
+
+def test_copies_with_other_links_handles_and_numbers_share_a_key():
+    a = normalise_for_duplicates("New post! https://t.co/abc123 via @Brand — 50% off until 3/12")
+    b = normalise_for_duplicates("new post!! https://t.co/zzz999 via @brand - 20% off until 4/1 ")
+    assert a == b == "new post via off until"

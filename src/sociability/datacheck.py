@@ -76,11 +76,14 @@ class DataReport:
         return data
 
 
+_NOT_SHARED = re.compile(r"https?://\S+|www\.\S+|@\S+|\d+|[^\w\s]")
+"""Links first, then handles, digits and punctuation: one pass (a link starts with a letter, so
+nothing matched before it can swallow its start)."""
+
+
 def normalise_for_duplicates(text: str) -> str:
     """Lower case, no links, handles or digits, collapsed spaces: what copies share."""
-    text = re.sub(r"https?://\S+|www\.\S+", " ", text.lower())
-    text = re.sub(r"@\S+|\d+|[^\w\s]", " ", text)
-    return " ".join(text.split())
+    return " ".join(_NOT_SHARED.sub(" ", text.lower()).split())
 
 
 def surface_rates(posts: pd.DataFrame) -> pd.DataFrame:
