@@ -63,8 +63,8 @@ def _two_passes(text: str) -> str:
     return " ".join(re.sub(r"@\S+|\d+|[^\w\s]", " ", text).split())
 
 
-@given(st.lists(st.sampled_from(["http://", "https://", "www.", "@", "a", "W", "1", ".", "/", " ", "\n", "_", "é", "İ", "K", "#"]),
-                max_size=30).map("".join))
+@given(st.lists(st.sampled_from(["http://", "https://", "HTTP://", "http", "www.", "Www.", "w", "@", "a", "W", "1", "٣", ".", "/", ":",
+                                 " ", "\n", "\t", "\x1c", "\x85", "_", "é", "İ", "K", "#"]), max_size=30).map("".join))
 def test_duplicate_key_in_one_pass_equals_the_two_pass_definition(text):
     assert normalise_for_duplicates(text) == _two_passes(text)
 
