@@ -118,3 +118,18 @@ def test_account_summary_shrinks_short_timelines_to_the_prior():
     assert acc.loc[40, "acc_reply_other"] == pytest.approx((0 + 5 * 0.2) / 6)
     assert acc.loc[40, "acc_link"] == pytest.approx((1 + 5 * 0.2) / 6)
     assert set(account_prior(frame["account"], features[STRUCTURAL + [c for c in features if c.startswith("sig_")]]).index) == set(ACCOUNT_FEATURES)
+
+
+def test_a_small_chunk_cache_cleared_between_batches_gives_the_same_features(monkeypatch):
+    import sociability.features as features
+
+    posts = pd.read_json(DATA / "test.jsonl", lines=True).drop(columns=["label"])
+    featurizer = PostFeaturizer().fit(posts)
+    expected = featurizer.transform(posts)
+    monkeypatch.setattr(features, "_CHUNK_CACHES", {})
+    original = features._ChunkCache.__init__
+    monkeypatch.setattr(features._ChunkCache, "__init__", lambda self, nlp, names: original(self, nlp, names, limit=300))
+    batches = [featurizer.transform(posts.iloc[i:i + 97]) for i in range(0, len(posts), 97)]
+    cache = next(iter(features._CHUNK_CACHES.values()))
+    assert cache.limit == 300 and len(cache.text) < 300 + 97 * 60  # cleared as it went, not grown to every chunk
+    pd.testing.assert_frame_equal(pd.concat(batches), expected, check_exact=True)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -77,25 +78,27 @@ class PostFeaturizer(TransformerMixin, BaseEstimator):
         quoted_texts = X["quoted_text"].tolist() if "quoted_text" in X else [None] * n
         chunks = _chunk_cache(nlp, self.signal_names_)
         names = self.signal_names_
+        chunks.make_room()
+        chunk_ids = chunks.ids_of(texts)
+        stats, has_start, has_handle, has_hits = chunks.sums(chunk_ids)
         norm_texts: list[str] = []
         per_post = np.zeros((n, 6))  # quote_self, n_emoji, n_tokens, n_alpha, n_upper, link_only
+        per_post[:, 1:5] = stats
         signals = np.zeros((n, len(names)))
         for i in range(n):
-            text, account = texts[i], accounts[i]
-            tokens, lowered, stats, counts, has_start = chunks.analyse(text, account)
+            ids = chunk_ids[i]
+            body = chunks.tokens(ids, accounts[i]) if has_handle[i] else chunks.text_of(ids)
             markers = [m for flags, m in marker_flags if flags[i]]
-            norm = " ".join(markers + tokens) if markers else " ".join(tokens)
+            norm = " ".join(markers) + (" " + body if body else "") if markers else body
             quoted = quoted_texts[i]
             if self.include_quoted and quote[i] and isinstance(quoted, str) and quoted:
-                quoted_tokens = chunks.analyse(quoted, account)[0]
+                quoted_tokens = chunks.tokens(chunks.ids_of([quoted])[0], accounts[i]).split(" ")
                 per_post[i, 0] = "xself" in quoted_tokens
                 norm += " xquoted " + " ".join(quoted_tokens)
             norm_texts.append(norm)
-            if has_start:
-                chunks.count_phrases(lowered, counts)
-            per_post[i, 1:5] = stats
-            per_post[i, 5] = is_link_only(text)
-            signals[i] = counts
+            if has_hits[i] or has_start[i]:
+                signals[i] = chunks.signal_counts(ids, has_start[i])
+        per_post[:, 5] = [is_link_only(t) for t in texts]
         structural = _structural(X, texts, accounts, repost, quote, reply_other, self_reply, per_post)
         frame = pd.DataFrame(structural, columns=STRUCTURAL, index=X.index)
         frame.insert(0, "norm_text", norm_texts)
@@ -126,8 +129,10 @@ class _ChunkCache:
 
     spaCy tokenizes each chunk on its own, so a chunk's tokens, normalised tokens, emoji and
     letter counts and word signals are the same wherever it appears; posts repeat most of their
-    chunks, so a post costs a dictionary lookup per word. Only @handles depend on who is posting,
-    and they are resolved per post. Bounded: cleared when it holds ``limit`` chunks.
+    chunks. Each chunk gets a number, and a post becomes the list of its chunks' numbers (a
+    dictionary lookup per word); counts are then summed for a whole batch of posts in numpy.
+    Only @handles depend on who is posting, and they are resolved per post. Bounded: cleared
+    (between batches) once it holds ``limit`` chunks.
     """
 
     def __init__(self, nlp: SocialNLP, signal_names: Sequence[str], limit: int = 100_000) -> None:
@@ -135,14 +140,38 @@ class _ChunkCache:
         self.index = {name: j for j, name in enumerate(signal_names)}
         self.n_signals = len(signal_names)
         self.limit = limit
-        self.cache: dict[str, tuple] = {}
         self.words = {w: [self.index[s] for s in names] for w, names in nlp.word_signals.items()}
         self.starts = nlp.phrase_starts
         self.phrases = {k: [self.index[s] for s in names] for k, names in nlp.phrase_signals.items()}
         self.longest = nlp.longest_phrase
-        self.space = ((), (" ",), (0, 0, 0, 0), (), False, False)
+        self._clear()
 
-    def _learn(self, chunk: str) -> tuple:
+    def _clear(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.norm: list[tuple[str, ...]] = []  # normalised tokens (handles unresolved)
+        self.text: list[str] = []  # the same, joined by spaces
+        self.lowered: list[tuple[str, ...]] = []  # every token lower-cased, whitespace as " " (for phrases)
+        self.hits: list[tuple[int, ...]] = []  # word signals
+        self.stats = np.zeros((1024, 4), dtype=np.int64)  # emoji, tokens, letters, upper-case letters
+        self.flags = np.zeros((1024, 3), dtype=bool)  # has a phrase start, a handle, a word signal
+        self._add("", (), (" ",), (0, 0, 0, 0), (), False, False)  # "" between two spaces
+
+    def _add(self, chunk: str, norm: tuple[str, ...], lowered: tuple[str, ...], stats: tuple[int, ...],
+             hits: tuple[int, ...], has_start: bool, has_handle: bool) -> int:
+        i = len(self.text)
+        if i == len(self.stats):
+            self.stats = np.concatenate([self.stats, np.zeros_like(self.stats)])
+            self.flags = np.concatenate([self.flags, np.zeros_like(self.flags)])
+        self.ids[chunk] = i
+        self.norm.append(norm)
+        self.text.append(" ".join(norm))
+        self.lowered.append(lowered)
+        self.hits.append(hits)
+        self.stats[i] = stats
+        self.flags[i] = (has_start, has_handle, bool(hits))
+        return i
+
+    def _learn(self, chunk: str) -> int:
         raw = self.nlp.chunk_tokens(chunk)
         norm, lowered, hits = [], [], []
         n_emoji = has_start = has_handle = 0
@@ -165,37 +194,64 @@ class _ChunkCache:
             n_emoji += is_emoji(text)
         letters = [c for c in chunk if c.isalpha()]
         stats = (n_emoji, len(norm), len(letters), sum(map(str.isupper, letters)))
-        info = (tuple(norm), tuple(lowered), stats, tuple(hits), bool(has_start), bool(has_handle))
-        if len(self.cache) >= self.limit:
-            self.cache.clear()
-        self.cache[chunk] = info
-        return info
+        return self._add(chunk, tuple(norm), tuple(lowered), stats, tuple(hits), bool(has_start), bool(has_handle))
 
-    def analyse(self, text: str, account: str) -> tuple[list[str], list[str], list[int], list[float], bool]:
-        """Normalised tokens, lower-cased tokens (for phrases), stats, word-signal counts, has a phrase start."""
-        cache, learn = self.cache, self._learn
-        tokens: list[str] = []
-        lowered: list[str] = []
-        emoji = n_tokens = alpha = upper = 0
+    def make_room(self) -> None:
+        """Clear a full cache; called before a batch, as the numbers of a batch's chunks must hold to its end."""
+        if len(self.text) >= self.limit:
+            self._clear()
+
+    def ids_of(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text as the numbers of its chunks (learning the chunks not seen yet)."""
+        get = self.ids.get
+        out = []
+        for text in texts:
+            ids = [get(chunk, -1) for chunk in text.split(" ")]
+            if -1 in ids:
+                ids = [i if i >= 0 else self._id(chunk) for i, chunk in zip(ids, text.split(" "))]
+            out.append(ids)
+        return out
+
+    def _id(self, chunk: str) -> int:
+        i = self.ids.get(chunk)  # a new chunk may come twice in one text
+        return self._learn(chunk) if i is None else i
+
+    def sums(self, chunk_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per text: summed stats, and whether any chunk has a phrase start, a handle, a word signal."""
+        if not chunk_ids:
+            return np.zeros((0, 4), dtype=np.int64), *(np.zeros(0, dtype=bool),) * 3
+        lengths = np.fromiter(map(len, chunk_ids), dtype=np.int64, count=len(chunk_ids))
+        flat = np.fromiter(itertools.chain.from_iterable(chunk_ids), dtype=np.int64, count=int(lengths.sum()))
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # every text has at least one chunk
+        stats = np.add.reduceat(self.stats[flat], offsets, axis=0)
+        flags = np.logical_or.reduceat(self.flags[flat], offsets, axis=0)
+        return stats, flags[:, 0], flags[:, 1], flags[:, 2]
+
+    def text_of(self, ids: list[int]) -> str:
+        """The normalised text of a post without handles."""
+        text = self.text
+        return " ".join([t for t in (text[i] for i in ids) if t])
+
+    def tokens(self, ids: list[int], account: str) -> str:
+        """The normalised text, each @handle resolved for this account (xself or xuser)."""
+        out: list[str] = []
+        handles = self.flags[:, 1]
+        for i in ids:
+            if handles[i]:
+                out.extend(_resolve_handle(t, account) if t.startswith("@") else t for t in self.norm[i])
+            else:
+                out.extend(self.norm[i])
+        return " ".join(out)
+
+    def signal_counts(self, ids: list[int], has_start: bool) -> list[float]:
+        """Word-signal counts, plus phrase-signal matches when a phrase can start."""
         counts = [0.0] * self.n_signals
-        any_start = False
-        for chunk in text.split(" "):
-            info = cache.get(chunk) if chunk else self.space
-            if info is None:
-                info = learn(chunk)
-            norm, low, stats, hits, has_start, has_handle = info
-            if has_handle:
-                norm = tuple(_resolve_handle(t, account) if t.startswith("@") else t for t in norm)
-            tokens.extend(norm)
-            lowered.extend(low)
-            emoji += stats[0]
-            n_tokens += stats[1]
-            alpha += stats[2]
-            upper += stats[3]
-            for j in hits:
+        for i in ids:
+            for j in self.hits[i]:
                 counts[j] += 1
-            any_start = any_start or has_start
-        return tokens, lowered, [emoji, n_tokens, alpha, upper], counts, any_start
+        if has_start:
+            self.count_phrases([t for i in ids for t in self.lowered[i]], counts)
+        return counts
 
     def count_phrases(self, lowered: list[str], counts: list[float]) -> None:
         """Add phrase-signal matches (PhraseMatcher semantics: every match, overlapping too)."""
