@@ -6,8 +6,9 @@ one run, on the same posts (--compare-n of them), it measures posts/s and peak m
 
 - `sociability score FILE --format table --json` end to end (read JSONL -> profiles), as a
   subprocess, with 1 job and with all cores;
-- the bare scikit-learn part alone: the fitted text pipeline's predict_proba (vectorise +
-  logistic regression) on the featurised posts, featurising not timed;
+- the bare scikit-learn part alone: the fitted model's predict_proba on the posts already read
+  into a DataFrame (vectorise the raw text: tokens, signals, hashed n-grams; logistic regression;
+  the account-context stage), and, for reference, its text pipeline alone on featurized posts;
 - spaCy's own textcat (bag of words, trained here on the bundled train split) via nlp.pipe;
 
 then the peak memory of `score` with 1 job at each of --sizes, and checks the targets as ratios
@@ -76,6 +77,7 @@ LIBRARIES = ("sociability", "scikit-learn", "spacy", "numpy", "pandas", "scipy",
 SCORE_1 = "score, 1 job"
 SCORE_ALL = "score, all cores"
 SKLEARN = "scikit-learn predict_proba"
+SKLEARN_TEXT = "  of which the text pipeline"
 SPACY = "spaCy textcat-bow nlp.pipe"
 
 
@@ -232,8 +234,23 @@ def measure_inner(what: str, kind: str, feed: Path, n_posts: int, model: Path, w
     return Measure(what, int(timed["posts"]), round(float(timed["seconds"]), 3), round(peak / 2**20, 1))
 
 
-def time_sklearn(feed: Path, model: Path, batch: int = PREDICT_BATCH) -> tuple[int, float]:
-    """Seconds in the fitted text pipeline's predict_proba alone, PREDICT_BATCH posts a call."""
+def time_sklearn(feed: Path, model: Path) -> tuple[int, float]:
+    """Seconds in the fitted model's predict_proba on the posts, already read into a DataFrame.
+
+    The whole scikit-learn estimator: featurizing the raw text (tokens, signals), the hashed
+    n-grams and logistic regression of the text stage, and the account-context stage.
+    """
+    from sociability import load_model, read_feed
+
+    estimator = load_model(model).estimator
+    posts = read_feed(feed, format="table").posts
+    started = time.perf_counter()
+    estimator.predict_proba(posts)
+    return len(posts), time.perf_counter() - started
+
+
+def time_sklearn_text(feed: Path, model: Path, batch: int = PREDICT_BATCH) -> tuple[int, float]:
+    """Seconds in the fitted text pipeline's predict_proba alone (featurized input), PREDICT_BATCH posts a call."""
     from sociability import load_model, read_feed
 
     estimator = load_model(model).estimator
@@ -417,8 +434,10 @@ def footer_lines(figures: Figures) -> list[str]:
         f"posts: the bundled labeled posts resampled (seed {figures.seed}, {MAX_ACCOUNTS} accounts from 50k posts up, "
         f"digits redrawn in {DIGIT_SHARE:.0%} of them), for speed only",
         "score: `" + figures.command + "` end to end (start-up, model loading, reading, labeling, profiles, JSON)",
-        f"scikit-learn: the fitted text pipeline's predict_proba only (hashed word and char n-grams, scaler, "
-        f"logistic regression), {PREDICT_BATCH:,} posts a call; featurising not timed",
+        "scikit-learn: the fitted model's predict_proba on the posts already in a DataFrame (featurizing the text, "
+        "hashed word and char n-grams, logistic regression, account-context stage); reading not timed",
+        f"of which the text pipeline: its predict_proba alone (hashed n-grams, scaler, logistic regression) on "
+        f"featurized posts, {PREDICT_BATCH:,} a call",
         f"spaCy: textcat TextCatBOW.v3 on spacy.blank('en'), {SPACY_EPOCHS} epochs on data/labeled/train.jsonl; "
         "nlp.pipe(batch_size=1000) timed",
         f"peak RSS: the process and its workers summed, polled every {POLL_SECONDS * 1000:.0f} ms; for the inner "
@@ -472,8 +491,9 @@ def run(model: Path, sizes: Sequence[int], compare_n: int, workdir: Path, seed: 
     for what, jobs in ((SCORE_1, 1), (SCORE_ALL, cores)):
         say(f"{what}: {compare_n:,} posts")
         compared.append(measure_score(what, compare_feed, compare_n, model, jobs, workdir, engine_args))
-    say(f"{SKLEARN}: {compare_n:,} posts")
-    compared.append(measure_inner(SKLEARN, "sklearn", compare_feed, compare_n, model, workdir))
+    for what, kind in ((SKLEARN, "sklearn"), (SKLEARN_TEXT, "sklearn-text")):
+        say(f"{what.strip()}: {compare_n:,} posts")
+        compared.append(measure_inner(what, kind, compare_feed, compare_n, model, workdir))
     say(f"{SPACY}: {compare_n:,} posts")
     compared.append(measure_inner(SPACY, "spacy", compare_feed, compare_n, textcat, workdir))
     if not keep:
@@ -505,7 +525,7 @@ def _sizes(text: str) -> list[int]:
 def _inner(kind: str, feed: Path, model: Path) -> int:
     """The --measure child: time one library call, print {posts, seconds} as JSON."""
     warnings.filterwarnings("ignore", category=UserWarning)
-    posts, seconds = (time_sklearn if kind == "sklearn" else time_spacy)(feed, model)
+    posts, seconds = {"sklearn": time_sklearn, "sklearn-text": time_sklearn_text, "spacy": time_spacy}[kind](feed, model)
     print(json.dumps({"posts": posts, "seconds": seconds}))
     return 0
 
@@ -523,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated feeds and the spaCy model")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables for the README")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also save the figures as JSON")
-    parser.add_argument("--measure", choices=("sklearn", "spacy"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=("sklearn", "sklearn-text", "spacy"), help=argparse.SUPPRESS)
     parser.add_argument("--feed", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -567,7 +587,7 @@ def _clean(workdir: Path, created: bool) -> None:
         return
     for path in workdir.glob("posts-*"):
         path.unlink(missing_ok=True)
-    for name in ("sklearn.out", "sklearn.err", "spacy.out", "spacy.err"):
+    for name in ("sklearn.out", "sklearn.err", "sklearn-text.out", "sklearn-text.err", "spacy.out", "spacy.err"):
         (workdir / name).unlink(missing_ok=True)
     shutil.rmtree(workdir / "textcat-bow", ignore_errors=True)
 
