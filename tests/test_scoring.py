@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,9 @@ import pytest
 from sociability import profile, read_feeds
 from sociability.model import predict_posts
 from sociability.profiles import SKETCH_SIZE, Sketch, stable_hash
-from sociability.scoring import ReadOptions, plan, predict_feeds, score_feeds
+from sociability import scoring
+from sociability.errors import SociabilityError
+from sociability.scoring import ReadOptions, Workers, plan, predict_feeds, score_feeds
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE_FEEDS = sorted(p for p in (PROJECT / "data" / "feeds").iterdir() if p.is_file())
@@ -129,3 +133,39 @@ def test_cli_score_streams_with_jobs_and_writes_rejects(saved_model, big_jsonl, 
     assert len(profiles) == 64
     lines = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert [r["line"] for r in lines] == [301, 701] and "post has no text" in lines[1]["reason"]
+
+
+class _Unpicklable:
+    """A stand-in model that refuses to be pickled: forked workers must share it, not receive it."""
+
+    factor = 3
+
+    def __reduce__(self):
+        raise TypeError("this model must not be pickled")
+
+
+def _times(model, x: int) -> tuple[int, int]:
+    return os.getpid(), model.factor * x
+
+
+def _die(model, x: int) -> int:
+    os._exit(1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_forked_workers_share_the_loaded_model_and_a_dead_worker_is_a_one_line_error():
+    with Workers(2, _Unpicklable()) as workers:
+        results = list(workers.map(_times, [(x,) for x in range(12)]))
+    assert [value for _, value in results] == [3 * x for x in range(12)]  # in task order
+    assert os.getpid() not in {pid for pid, _ in results}
+    with pytest.raises(SociabilityError, match="worker process died"):
+        with Workers(2, _Unpicklable()) as workers:
+            list(workers.map(_die, [(1,), (2,)]))
+
+
+def test_a_big_jsonl_feed_is_cut_finer_for_several_processes(big_jsonl, monkeypatch):
+    monkeypatch.setattr(scoring, "MIN_PART_BYTES", 10_000)
+    one, two = plan([big_jsonl], jobs=1), plan([big_jsonl], jobs=2)
+    assert len(one) == 1 and len(two) >= 2 * scoring.UNITS_PER_JOB
+    sizes = [unit.span.end - unit.span.start for unit in two]
+    assert max(sizes) < 1.5 * min(sizes)  # about equal, so processes finish together

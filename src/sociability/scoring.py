@@ -29,6 +29,7 @@ import sys
 import tempfile
 import uuid
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -429,7 +430,7 @@ class Workers:
         if self.jobs == 1 or len(tasks) < 2:
             return (function(self.estimator, *task) for task in tasks)
         if self._pool is not None:
-            return self._pool.map(_with_shared, itertools.repeat(function), tasks)
+            return _unbroken(self._pool.map(_with_shared, itertools.repeat(function), tasks))
         from joblib import Parallel, delayed
 
         return Parallel(n_jobs=self.jobs, return_as="generator")(delayed(function)(self.estimator, *t) for t in tasks)
@@ -437,6 +438,14 @@ class Workers:
 
 def _with_shared(function: Callable[..., Any], task: tuple) -> Any:
     return function(_SHARED["estimator"], *task)
+
+
+def _unbroken(results: Iterator[Any]) -> Iterator[Any]:
+    """The results, with a worker that died (killed, out of memory) told as a one-line error."""
+    try:
+        yield from results
+    except BrokenProcessPool as exc:
+        raise SociabilityError(f"a worker process died ({exc}); with little memory, try fewer --jobs or a smaller --chunk-size") from None
 
 
 # ---------------------------------------------------------------- per-post predictions
