@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from sociability import COLUMNS, FeedError, detect_format, read_feed, read_feeds
 from sociability.feeds import ColumnMap, Reject, Span, iter_feed, split_lines, splittable
+from sociability.feeds._io import parse_json_line
 from sociability.posts import (
     _TRAILING_PUNCT, URL_PATTERN, clean_text, extract_hashtags, extract_mentions, extract_urls, is_link_only, make_post,
     normalize_handle, to_frame,
@@ -354,6 +355,78 @@ def test_empty_jsonl_gz_is_one_clear_error(tmp_path):
     for format in ("auto", "table", "twitter-v1", "twitter-v2"):
         with pytest.raises(FeedError, match="nothing.jsonl.gz: file is empty"):
             read_feed(path, format=format)
+
+
+# ------------------------------------------------------------------ orjson reads a line as json.loads does
+
+
+def _loaded(load, raw: bytes):
+    """What a loader makes of a line: the value with its types and key order spelled out, or its error."""
+    try:
+        value = load(raw)
+    except RecursionError:
+        return "error", "RecursionError"
+    except ValueError as exc:  # json.JSONDecodeError, or too many digits for an int
+        return "error", type(exc).__name__, str(exc)
+    return "ok", json.dumps(value)  # 1, 1.0 and true, -0.0, NaN, big ints and lone surrogates all kept apart
+
+
+def _json_loads_of_text(raw: bytes):
+    return json.loads(raw.decode("utf-8", errors="replace"))
+
+
+_JSON_PIECES = [
+    "{", "}", "[", "]", ",", ":", '"', '"a"', '"a":', " ", "\t", "\r", "\n", "\x0c", "\u00a0", "\ufeff", "0", "-0", "-0.0", "1",
+    "01", "1.", ".5", "+1", "1e400", "-1e400", "1e-400", "2.5e-324", "1.7976931348623159e308", "4.35", "9007199254740993",
+    "18446744073709551615", "18446744073709551616", "-9223372036854775808", "-9223372036854775809", "9" * 25, "NaN",
+    "Infinity", "-Infinity", "true", "null", "nul", '"\\ud800"', '"\\udc00\\ud800"', '"\\ud83d\\ude00"', '"\\u00e9"', "\\",
+    '"\x00"', "\x7f", "é", "😀", '{"a":1,"a":2}', '{"b":1,"a":2,"b":3}',
+]
+_json_line = st.one_of(
+    st.lists(st.sampled_from(_JSON_PIECES), max_size=20).map(lambda pieces: "".join(pieces).encode(errors="surrogatepass")),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4),
+        max_leaves=12,
+    ).flatmap(lambda value: st.sampled_from([
+        json.dumps(value).encode(), json.dumps(value, ensure_ascii=False).encode(errors="surrogatepass"),
+        json.dumps(value, indent=1).replace("\n", " ").encode(),
+    ])),
+    st.binary(max_size=30),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(raw=_json_line)
+@example(raw=b'{"id": 123456789012345678901, "n": -12345678901234567890}')
+@example(raw=b'{"a": 1, "b": 2, "a": 3}')
+@example(raw=b'\xef\xbb\xbf{"a": 1}')
+@example(raw=b'{"a": "\xed\xa0\x80\xff"}')
+def test_orjson_reads_a_line_as_json_loads_does(raw):
+    assert _loaded(parse_json_line, raw) == _loaded(_json_loads_of_text, raw)
+
+
+def test_orjson_leaves_deep_nesting_to_json():
+    """json runs out of recursion at about 1,000 levels, orjson at 1,024 (hypothesis lifts the limit, so not there)."""
+    for depth in (10, 400, 1000, 1023, 1100):
+        raw = b"[" * depth + b"]" * depth
+        assert _loaded(parse_json_line, raw) == _loaded(_json_loads_of_text, raw), depth
+
+
+def test_orjson_agrees_on_the_numbers_it_reads():
+    """Floats are where two parsers could round differently: ties, subnormals, long mantissas."""
+    import random
+
+    rng = random.Random(0)
+    numbers = ["2.2250738585072011e-308", "2.2250738585072012e-308", "4.9406564584124654e-324", "0.1", "1e23",
+               "9007199254740993.0", "1." + "9" * 40, "0." + "0" * 300 + "1", "1" + "0" * 300 + ".5", "123456789012345678"]
+    for _ in range(5000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 25)))
+        numbers.append(f"{rng.choice(['', '-'])}{digits[0]}.{digits[1:] or '0'}e{rng.randint(-330, 310)}")
+        numbers.append(repr(rng.uniform(-1e6, 1e6)))
+    for number in numbers:
+        raw = f'{{"x": [{number}]}}'.encode()
+        assert _loaded(parse_json_line, raw) == _loaded(_json_loads_of_text, raw), number
 
 
 # ------------------------------------------------------------------ reading a JSONL file in byte ranges

@@ -22,6 +22,11 @@ from typing import Any, Union
 
 from ..errors import FeedError
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a dependency, but json alone gives the same results
+    orjson = None
+
 
 @dataclass(frozen=True)
 class Reject:
@@ -172,6 +177,12 @@ def iter_lines(path: Path, span: Span | None = None) -> Iterator[tuple[int, str]
     undecodable bytes replaced. With a span, only the lines starting inside it, numbered as in
     the whole file. A file cut off mid-way is a FeedError naming the line.
     """
+    for number, raw in _iter_raw_lines(path, span):
+        yield number, raw.decode("utf-8", errors="replace")
+
+
+def _iter_raw_lines(path: Path, span: Span | None = None) -> Iterator[tuple[int, bytes]]:
+    """:func:`iter_lines` before decoding: the bytes of each line, the BOM dropped."""
     if span is not None and is_gzip(path):
         raise cannot_split(path, "a gzip file")
     start, end = (0, None) if span is None else (span.start, span.end)
@@ -188,7 +199,7 @@ def iter_lines(path: Path, span: Span | None = None) -> Iterator[tuple[int, str]
                 number += 1
                 if number == 1:
                     raw = raw.removeprefix(_BOM)
-                yield number, raw.decode("utf-8", errors="replace")
+                yield number, raw
     except READ_ERRORS as exc:
         raise unreadable(path, exc, line=number + 1) from None
 
@@ -270,15 +281,43 @@ def _count_newlines(handle: io.BufferedIOBase, start: int, end: int) -> int:
 def iter_jsonl(path: Path, span: Span | None = None) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, parsed)`` per non-blank line (of the span); a bad line yields a Reject instead."""
     source = str(path)
-    for number, line in iter_lines(path, span):
-        if not line.strip():
-            continue
+    for number, raw in _iter_raw_lines(path, span):
         try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, Reject(source, number, f"malformed JSON line: {exc.msg}")
+            yield number, parse_json_line(raw)
+        except json.JSONDecodeError as exc:  # a blank line too: skipped, as it fails for being blank
+            if raw.decode("utf-8", errors="replace").strip():
+                yield number, Reject(source, number, f"malformed JSON line: {exc.msg}")
         except RecursionError:
             yield number, Reject(source, number, "malformed JSON line: nested too deeply")
+
+
+_DIGITS_AS_ZEROS = bytes(ord("0") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+"""19 digits in a row: the shortest integer orjson may read as a float (one beyond 64 bits)."""
+_DEEP = 500
+"""More brackets than this, and a line might nest deep enough for json to run out of recursion
+(at 1,000 levels less the caller's stack) where orjson, with its own limit of 1,024, does not."""
+
+
+def parse_json_line(raw: bytes) -> Any:
+    """``json.loads`` of a line's text (undecodable bytes replaced), through orjson where it can: twice as fast.
+
+    orjson reads the line unless it might answer differently: a run of 19 digits (an integer
+    beyond 64 bits, which orjson reads as a float) or more than :data:`_DEEP` brackets. A line
+    orjson rejects (NaN, Infinity, an escaped lone surrogate, undecodable bytes, a blank line,
+    bad syntax) goes to ``json.loads`` too, for its value or its own error. On everything else
+    the two agree: tests/test_feeds.py checks it.
+    """
+    if (
+        orjson is not None
+        and _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZEROS)
+        and (len(raw) <= _DEEP or raw.count(b"[") + raw.count(b"{") <= _DEEP)
+    ):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw.decode("utf-8", errors="replace"))
 
 
 def looks_like_jsonl(text: str) -> bool:
