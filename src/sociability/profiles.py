@@ -20,7 +20,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -298,9 +298,11 @@ def tally_posts(posts: pd.DataFrame, link_only: np.ndarray | None = None) -> dic
 NETWORK_BITS = {"twitter": 1, "mastodon": 2, "bluesky": 4, "threads": 8, "linkedin": 16, "facebook": 32, "instagram": 64}
 
 
+@lru_cache(maxsize=1024)
 def _network_bit(platform: str) -> int:
     """A bit per network, the same in every process (a stable hash for networks not listed)."""
-    return NETWORK_BITS.get(platform.lower(), 1 << (8 + stable_hash(platform.lower()) % 54))
+    name = platform.lower()
+    return NETWORK_BITS[name] if name in NETWORK_BITS else 1 << (8 + stable_hash(name) % 54)
 
 
 def tally_labels(tallies: dict[str, Tally], labeled: pd.DataFrame, proba: np.ndarray, weekly: set[str]) -> dict[str, Tally]:
