@@ -161,6 +161,9 @@ def test_forked_workers_share_the_loaded_model_and_a_dead_worker_is_a_one_line_e
     with pytest.raises(SociabilityError, match="worker process died"):
         with Workers(2, _Unpicklable()) as workers:
             list(workers.map(_die, [(1,), (2,)]))
+    with pytest.raises(Exception, match="pickle"):  # raised, not hung on the way out
+        with Workers(2, _Unpicklable()) as workers:
+            list(workers.map(lambda model, x: x, [(1,), (2,)]))
 
 
 def test_a_big_jsonl_feed_is_cut_finer_for_several_processes(big_jsonl, monkeypatch):

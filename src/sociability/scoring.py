@@ -419,9 +419,14 @@ class Workers:
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if exc_type is not None:  # stop the workers: waiting for them can hang after some errors (a task that cannot be pickled)
+                for process in list((self._pool._processes or {}).values()):
+                    process.terminate()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                self._pool.shutdown(wait=True)
             self._pool = None
             _SHARED.pop("estimator", None)
 
