@@ -579,7 +579,8 @@ _PIECES = [
     "https://", "http://", "HTTPſ://", "www.", "WwW.", "bit.ly/", "t.co/", "T.CO/", "tinyurl.com/", "lnkd.in/", "LNKD.İN/",
     "youtu.be/", "fb.me/", "goo.gl/", "instagr.am/", "ow.ly/", "buff.ly/", "@", "＠", "#", "＃", "&amp;", "&amp;amp;",
     "&lt;", "&#35;", "&", "/", ".", ":", " ", "\n", "\r\n", "\r", "\u00a0", "ab", "x_y", "Zoë", "e\u0301", "ſ", "K", "ı",
-    "a@b.org", "RT @pal: ", '"', "<", ">", ")", "…", "-", "_", "7", "tag", "user",
+    "a@b.org", "RT @pal: ", '"', "<", ">", ")", "…", "-", "_", "7", "tag", "user", "http:", "HTTPS:/", ":/", "//", "w.",
+    "W", "İ", "a/b", "x.co/", "@a.b-c", "@a-", "@a.", "@x@y.z.",
 ]
 social_text = st.lists(st.sampled_from(_PIECES) | st.text(max_size=3), max_size=25).map("".join)
 
@@ -606,9 +607,9 @@ def test_fast_text_paths_match_the_plain_regexes(text):
 
 
 def test_every_character_that_can_open_a_url_is_covered():
-    """The URL pre-check relies on 'www.' (any case) and '/'; check no look-alike slips past it."""
-    lookalikes = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch("[w./]", chr(c), re.IGNORECASE)]
-    assert sorted(lookalikes) == [".", "/", "W", "w"]
+    """The URL search relies on 'www.' (any case), '/' and ':'; check no look-alike slips past it."""
+    lookalikes = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch("[w./:]", chr(c), re.IGNORECASE)]
+    assert sorted(lookalikes) == [".", "/", ":", "W", "w"]
 
 
 def test_to_frame_still_coerces_lists_that_are_not_lists_of_strings():

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,10 @@ _MENTION = re.compile(
     r"(?:@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)?)"
 )
 _TWITTER_HANDLE = re.compile(r"[A-Za-z0-9_]+")
+_SHORT_LINKS = ("bit.ly", "ow.ly", "buff.ly", "t.co", "goo.gl", "tinyurl.com", "instagr.am", "lnkd.in", "youtu.be", "fb.me")
 URL_PATTERN = re.compile(
     r"(?:https?://|www\.)[^\s<>\"]+"
-    r"|\b(?:bit\.ly|ow\.ly|buff\.ly|t\.co|goo\.gl|tinyurl\.com|instagr\.am|lnkd\.in|youtu\.be|fb\.me)/[^\s<>\"]+",
+    r"|\b(?:" + "|".join(map(re.escape, _SHORT_LINKS)) + r")/[^\s<>\"]+",
     re.IGNORECASE,
 )
 _HASHTAG = re.compile(r"[#＃](?<![\w&#/][#＃])(\w*[^\W\d_]\w*)")  # '#' first, as for _MENTION
@@ -73,8 +75,13 @@ def normalize_handle(handle: str | None) -> str | None:
     """Lower-case a handle and drop a leading ``@``; empty becomes ``None``."""
     if handle is None:
         return None
-    handle = str(handle).strip().lstrip("@").strip().lower()
-    return handle or None
+    return _normalized(str(handle))
+
+
+@lru_cache(maxsize=1 << 14)
+def _normalized(handle: str) -> str | None:
+    """:func:`normalize_handle` of a string, remembered: a feed names the same few accounts on every post."""
+    return handle.strip().lstrip("@").strip().lower() or None
 
 
 def clean_text(text: str | None) -> str:
@@ -99,25 +106,57 @@ def clean_text(text: str | None) -> str:
     return text.strip()
 
 
-_URL_REACH = len("tinyurl.com")
-"""How far before its first ``/`` a URL_PATTERN match can start (the longest short-link domain)."""
+_SCHEME_STARTS = (len("https:"), len("http:"))
+_SHORT_LINK_STARTS = tuple(sorted({len(domain) for domain in _SHORT_LINKS}, reverse=True))
+"""How far before its first ``/`` a URL_PATTERN match starts: after a ``:``, a scheme's length, else
+a short link's (every match holds a ``/`` but those starting ``www.``). Farthest first, as the
+leftmost match is the one wanted."""
+_URL_REACH = _SHORT_LINK_STARTS[0]
 
 
 def _url_matches(text: str) -> list[re.Match[str]]:
-    """URL_PATTERN's matches in the text, scanning only where one can start.
+    """URL_PATTERN's matches in the text, trying only where one can start.
 
-    The regex costs ~100 ns a character, and half of all posts hold no URL. Every match starts
-    with ``www.`` (any case) or holds a ``/`` at most :data:`_URL_REACH` characters after its
-    start, so without either there is none, and otherwise none starts before that point.
+    The regex costs ~200 ns a character searched, and half of all posts hold no URL. A match
+    starts with ``www.`` (any case), or holds a ``/`` and starts a fixed distance before the
+    first one it holds (see :data:`_SHORT_LINK_STARTS`): without ``www.`` in the text, the regex
+    is tried at those few places alone.
     """
-    if "." in text and "www." in text.lower():
-        start = 0
-    else:
-        slash = text.find("/")
-        if slash < 0:
-            return []
-        start = max(0, slash - _URL_REACH)
-    return list(URL_PATTERN.finditer(text, start))
+    lowered = text.lower() if "w." in text or "W." in text else ""
+    if "www." in lowered:
+        return _url_matches_with_www(text, lowered)
+    matches = []
+    end = 0
+    while (slash := text.find("/", end)) >= 0:
+        distances = _SCHEME_STARTS if text[slash - 1:slash] == ":" else _SHORT_LINK_STARTS
+        for distance in distances:
+            start = slash - distance
+            if start >= end and (match := URL_PATTERN.match(text, start)):
+                matches.append(match)
+                end = match.end()
+                break
+        else:
+            end = slash + 1
+    return matches
+
+
+def _url_matches_with_www(text: str, lowered: str) -> list[re.Match[str]]:
+    """:func:`_url_matches` where the text holds ``www.``: the regex searches on from where the next match may start."""
+    if len(lowered) != len(text):  # a character lowered to two: positions in ``lowered`` are not the text's
+        return list(URL_PATTERN.finditer(text))
+    matches = []
+    end = 0
+    while True:
+        www = lowered.find("www.", end)
+        slash = text.find("/", end)
+        starts = [www] if www >= 0 else []
+        if slash >= 0:
+            starts.append(max(end, slash - _URL_REACH))
+        match = URL_PATTERN.search(text, min(starts)) if starts else None
+        if match is None:
+            return matches
+        matches.append(match)
+        end = match.end()
 
 
 def _without_urls(text: str, matches: list[re.Match[str]]) -> str:
@@ -175,12 +214,13 @@ def _mentions(text_wo_urls: str, platform: str) -> list[str]:
     for match in _MENTION.finditer(text_wo_urls):
         handle = match.group(1)
         if platform == "twitter":
-            m = _TWITTER_HANDLE.match(handle)
-            handle = m.group(0) if m else ""
+            if "." in handle or "-" in handle or "@" in handle:
+                handle = _TWITTER_HANDLE.match(handle).group(0)
         elif platform == "mastodon":
             handle = handle.rstrip(".-")
-        handle = normalize_handle(handle) or ""
-        if handle and handle not in found:
+        # normalize_handle's work: the pattern's handles are ASCII, open with a letter, digit or '_'.
+        handle = handle.lower()
+        if handle not in found:
             found.append(handle)
     return found
 
@@ -205,7 +245,7 @@ def _hashtags(text_wo_urls: str) -> list[str]:
 
 def split_retweet_prefix(text: str) -> tuple[str | None, str]:
     """Split ``RT @user: text`` into ``("user", "text")``; ``(None, text)`` when absent."""
-    match = _RT_PREFIX.match(text)
+    match = _RT_PREFIX.match(text) if "@" in text else None
     if not match:
         return None, text
     return normalize_handle(match.group(1).rstrip(":")), text[match.end():]
@@ -239,13 +279,7 @@ def parse_time(value: Any) -> datetime:
     ISO-8601 (with ``Z`` or an offset, or naive = UTC), Twitter's ``Wed Oct 10 20:19:24 +0000
     2018``, ``2018-10-10 20:19:24``, and epoch seconds or milliseconds. Raises ``ValueError``.
     """
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value) / 1000 if value > 1e11 else float(value)
-        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    elif isinstance(value, str) and value.strip():
-        raw = value.strip()
+    if isinstance(value, str) and (raw := value.strip()):  # the common case first
         if raw.isdigit():
             return parse_time(int(raw))
         try:
@@ -255,6 +289,11 @@ def parse_time(value: Any) -> datetime:
                 moment = datetime.strptime(raw, "%a %b %d %H:%M:%S %z %Y")
             except ValueError:
                 raise ValueError(f"unparseable date {raw[:40]!r}") from None
+    elif isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value) / 1000 if value > 1e11 else float(value)
+        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
     else:
         raise ValueError(f"missing or unparseable date {value!r:.40}")
     if moment.tzinfo is None:
@@ -298,17 +337,21 @@ def make_post(
     if post_id is None or str(post_id).strip() == "":
         raise ValueError("post has no id")
     moment = None if created_at is None and allow_missing_date else parse_time(created_at)
-    reply_to_n = normalize_handle(reply_to)
+    # Every post passes here: calls that cannot change a value (on None, on text without '@'...)
+    # are skipped, as each costs about as much as the work it would do.
+    reply_to_n = None if reply_to is None else normalize_handle(reply_to)
     reply = bool(reply_to_n) if is_reply is None else bool(is_reply)
     matches = _url_matches(text)  # once, for the URLs and for the text that mentions and hashtags come from
-    text_wo_urls = _without_urls(text, matches)
-    mention_list = _unique(normalize_handle(m) for m in mentions) if mentions is not None else (
-        _mentions(text_wo_urls, platform)
-    )
-    url_list = list(urls) if urls is not None else _urls_of(matches)
-    tag_list = _unique(str(t).lstrip("#").lower() for t in hashtags) if hashtags is not None else (
-        _hashtags(text_wo_urls)
-    )
+    text_wo_urls = _without_urls(text, matches) if matches else text
+    if mentions is not None:
+        mention_list = _unique(normalize_handle(m) for m in mentions)
+    else:
+        mention_list = _mentions(text_wo_urls, platform) if "@" in text_wo_urls else []
+    url_list = list(urls) if urls is not None else _urls_of(matches) if matches else []
+    if hashtags is not None:
+        tag_list = _unique(str(t).lstrip("#").lower() for t in hashtags)
+    else:
+        tag_list = _hashtags(text_wo_urls) if "#" in text_wo_urls or "＃" in text_wo_urls else []
     return {
         "platform": platform,
         "account": account_n,
@@ -319,13 +362,13 @@ def make_post(
         "is_quote": bool(is_quote),
         "is_reply": reply,
         "is_self_reply": reply and same_account(reply_to_n, account_n),
-        "reposted_from": normalize_handle(reposted_from),
+        "reposted_from": None if reposted_from is None else normalize_handle(reposted_from),
         "reply_to": reply_to_n,
         "mentions": mention_list,
-        "mentions_self": any(same_account(m, account_n) for m in mention_list),
+        "mentions_self": bool(mention_list) and any(same_account(m, account_n) for m in mention_list),
         "urls": url_list,
         "hashtags": tag_list,
-        "quoted_from": normalize_handle(quoted_from),
+        "quoted_from": None if quoted_from is None else normalize_handle(quoted_from),
         "quoted_text": clean_text(quoted_text) if quoted_text else None,
     }
 
