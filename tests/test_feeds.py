@@ -612,6 +612,198 @@ def test_every_character_that_can_open_a_url_is_covered():
     assert sorted(lookalikes) == [".", "/", ":", "W", "w"]
 
 
+# ------------------------------------------------------------------ a table row's post, against the plain definitions
+
+
+def ref_normalize_handle(handle):
+    if handle is None:
+        return None
+    return str(handle).strip().lstrip("@").strip().lower() or None
+
+
+def ref_parse_time(value):
+    from datetime import datetime, timezone
+
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(float(value) / 1000 if value > 1e11 else float(value), tz=timezone.utc)
+    elif isinstance(value, str) and value.strip():
+        raw = value.strip()
+        if raw.isdigit():
+            return ref_parse_time(int(raw))
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            try:
+                moment = datetime.strptime(raw, "%a %b %d %H:%M:%S %z %Y")
+            except ValueError:
+                raise ValueError(f"unparseable date {raw[:40]!r}") from None
+    else:
+        raise ValueError(f"missing or unparseable date {value!r:.40}")
+    moment = (moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment).astimezone(timezone.utc)
+    if not (1990 <= moment.year <= 2100):
+        raise ValueError(f"date out of range {moment.isoformat()}")
+    return moment
+
+
+def ref_same_account(handle, account):
+    if not handle or not account:
+        return False
+    if handle == account:
+        return True
+    if "@" in account and "@" not in handle:
+        return account.split("@", 1)[0] == handle
+    if "@" in handle and "@" not in account:
+        return handle.split("@", 1)[0] == account
+    return False
+
+
+def ref_make_post(*, platform, account, post_id, created_at, text, is_repost=False, is_quote=False, reposted_from=None,
+                  reply_to=None, is_reply=None, quoted_from=None, quoted_text=None, allow_missing_date=False):
+    account_n = ref_normalize_handle(account)
+    if not account_n:
+        raise ValueError("no account (pass --account)")
+    text = "" if text is None else ref_clean_text(str(text))
+    if not text and not is_repost:
+        raise ValueError("post has no text")
+    if post_id is None or str(post_id).strip() == "":
+        raise ValueError("post has no id")
+    moment = None if created_at is None and allow_missing_date else ref_parse_time(created_at)
+    reply_to_n = ref_normalize_handle(reply_to)
+    reply = bool(reply_to_n) if is_reply is None else bool(is_reply)
+    mentions = ref_mentions(text, platform)
+    return {
+        "platform": platform, "account": account_n, "post_id": str(post_id), "created_at": moment, "text": text,
+        "is_repost": bool(is_repost), "is_quote": bool(is_quote), "is_reply": reply,
+        "is_self_reply": reply and ref_same_account(reply_to_n, account_n), "reposted_from": ref_normalize_handle(reposted_from),
+        "reply_to": reply_to_n, "mentions": mentions, "mentions_self": any(ref_same_account(m, account_n) for m in mentions),
+        "urls": ref_urls(text), "hashtags": ref_hashtags(text), "quoted_from": ref_normalize_handle(quoted_from),
+        "quoted_text": ref_clean_text(str(quoted_text)) if quoted_text else None,
+    }
+
+
+def ref_is_missing(value):
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value or value.isspace()
+    return isinstance(value, float) and value != value
+
+
+def ref_parse_bool(value):
+    if isinstance(value, bool):
+        return value
+    if ref_is_missing(value):
+        return False
+    if isinstance(value, (int, float)):
+        return value != 0
+    return str(value).strip().lower() not in {"", "0", "false", "f", "no", "n", "none", "null", "nan", "na", "-"}
+
+
+def ref_leading_mention(text):
+    stripped = text.lstrip()
+    if not stripped.startswith("@"):
+        return None
+    mentions = ref_mentions(stripped.split(None, 1)[0], "other")
+    return mentions[0] if mentions else None
+
+
+def ref_row_to_post(row, columns, account, platform, fallback_id):
+    """The table reader's rules, one row at a time, as first written."""
+    present = {}
+    for field, column in columns.items():
+        value = row.get(column) if column else None
+        if not ref_is_missing(value):
+            present[field] = value
+    get = present.get
+    text = get("text")
+    text = "" if text is None else str(text)
+    author = get("account") or account
+    if author is None:
+        raise ValueError("no account (empty account cell; pass --account)")
+    author = ref_normalize_handle(str(author)) or ""
+    is_repost = ref_parse_bool(get("is_repost"))
+    reposted_from = get("reposted_from")
+    match = re.match(r"^\s*RT\s+@([A-Za-z0-9_.\-@]+?):?\s+", text, re.IGNORECASE)
+    if match:
+        is_repost, text = True, text[match.end():]
+        reposted_from = reposted_from or ref_normalize_handle(match.group(1).rstrip(":"))
+    if "reply_to" in columns or "is_reply" in columns:
+        reply_to = get("reply_to")
+        is_reply = ref_parse_bool(get("is_reply")) if "is_reply" in columns else reply_to is not None
+        if is_reply and reply_to is None and "reply_to" not in columns and not is_repost:
+            reply_to = ref_leading_mention(text)
+    else:
+        reply_to = None if is_repost else ref_leading_mention(text)
+        is_reply = reply_to is not None
+    net = get("platform") or platform or ("mastodon" if "@" in author else "bluesky" if "." in author else "twitter")
+    post = ref_make_post(
+        platform=str(net).strip().lower(), account=author, post_id=get("post_id", fallback_id), created_at=get("created_at"),
+        text=text, is_repost=is_repost, is_quote=ref_parse_bool(get("is_quote")),
+        reposted_from=str(reposted_from) if reposted_from is not None else None,
+        reply_to=str(reply_to) if reply_to is not None else None, is_reply=is_reply, quoted_from=get("quoted_from"),
+        quoted_text=get("quoted_text"), allow_missing_date="created_at" not in columns,
+    )
+    for field in ("label", "account_kind"):
+        if field in columns:
+            value = get(field)
+            post[field] = str(value).strip() if value is not None else None
+    return post
+
+
+def _outcome(make, *args):
+    try:
+        return repr(make(*args))  # keys in order, and every value's type: True is not 1, nor 1 "1"
+    except Exception as exc:  # noqa: BLE001 - a reject's reason, or an error the reader lets through, alike
+        return f"{type(exc).__name__}: {exc}"
+
+
+_odd_cell = st.one_of(
+    st.sampled_from(["", "  ", "\u3000", "nan", "0", "1", "true", "False", "no", "-", "@", "@ @x", "RT @Pal: hi", "@bob hi",
+                     "2021-03-04 05:06:07", "Wed Oct 10 20:19:24 +0000 2018", " 1600000000 ", "1600000000000", "garbage",
+                     "1800-01-01"]),
+    st.none(), st.booleans(), st.integers(-5, 2 * 10**12), st.floats(allow_infinity=False), st.just(float("nan")),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=1), social_text,
+)
+_handle = st.sampled_from(["bob", "@Bob", " Bob ", "x@Y.org", "sol.bsky.social", "me", "Me@host.org"])
+_flag = st.sampled_from([True, False, "yes", "0", 1])
+_CELLS = {  # a likely value for each field, else any odd one
+    "text": social_text.map(lambda text: "hi " + text), "account": _handle, "created_at": st.sampled_from(["2021-03-04T05:06:07Z", 1600000000, "1600000000"]),
+    "post_id": st.sampled_from(["p1", 7, " "]), "platform": st.sampled_from(["twitter", "Mastodon ", "bluesky", ""]),
+    "is_repost": _flag, "reposted_from": _handle, "is_reply": _flag, "reply_to": _handle, "is_quote": _flag,
+    "quoted_from": _handle, "quoted_text": social_text, "label": st.sampled_from(["a", " b "]), "account_kind": st.just("person"),
+}
+_FIELDS = list(_CELLS)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    fields=st.lists(st.sampled_from(_FIELDS), unique=True).map(lambda more: list(dict.fromkeys([*_FIELDS[:3], *more])))
+    | st.lists(st.sampled_from(_FIELDS), unique=True, min_size=1),
+    values=st.fixed_dictionaries(
+        {field: _CELLS[field] | _CELLS[field] | _odd_cell for field in _FIELDS[:3]},
+        optional={field: _CELLS[field] | _CELLS[field] | _odd_cell for field in _FIELDS[3:]},
+    ),
+    account=st.sampled_from([None, "given", "@Given "]),
+    platform=st.sampled_from([None, "mastodon", "Bluesky"]),
+    blank_column=st.booleans(),
+)
+@example(fields=["text", "account", "created_at", "reply_to"], values={"text": "@Bob hi", "account": "me", "created_at": 1e9},
+         account=None, platform=None, blank_column=False)
+def test_table_rows_read_as_the_plain_rules_say(fields, values, account, platform, blank_column):
+    """The row reader (columns looked up once, calls skipped where they change nothing) against the rules as written."""
+    from sociability.feeds.table import RowReader, row_to_post
+
+    columns = {field: f"col_{field}" for field in fields}
+    if blank_column:
+        columns[fields[-1]] = ""  # a field mapped to no column reads as an empty cell
+    row = {f"col_{field}": value for field, value in values.items()}
+    expected = _outcome(ref_row_to_post, row, columns, account, platform, "stem:7")
+    assert _outcome(RowReader(columns, account, platform), row, "stem:7") == expected
+    assert _outcome(row_to_post, row, columns, account, platform, "stem:7") == expected
+
+
 def test_to_frame_still_coerces_lists_that_are_not_lists_of_strings():
     post = make_post(platform="twitter", account="me", post_id=1, created_at=1e9, text="hi")
     frame = to_frame([dict(post, mentions=("a", 2)), dict(post, urls=None, hashtags="tag")])

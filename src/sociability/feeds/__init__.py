@@ -227,13 +227,12 @@ def iter_feed(path: str | Path, format: str = "auto", account: str | None = None
     if span is not None and (problem := _split_problem(path, kind)):
         raise FeedError(path, problem)
     for item in readers[kind]():
-        if isinstance(item, dict) and not item.get("account"):
-            yield Reject(str(path), None, "no account handle in the feed (pass --account)", None)
-        elif isinstance(item, dict) and platform and kind != "table":
-            item["platform"] = platform
-            yield item
-        else:
-            yield item
+        if isinstance(item, dict):
+            if not item.get("account"):
+                item = Reject(str(path), None, "no account handle in the feed (pass --account)", None)
+            elif platform and kind != "table":
+                item["platform"] = platform
+        yield item
 
 
 def read_feed(path: str | Path, format: str = "auto", account: str | None = None,

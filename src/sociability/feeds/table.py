@@ -12,6 +12,7 @@ import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -108,54 +109,102 @@ class ColumnMap:
 def row_to_post(row: Mapping[str, Any], columns: Mapping[str, str], account: str | None,
                 platform: str | None, fallback_id: str) -> dict:
     """One table row as a canonical post (plus ``label`` when the table has one)."""
-    present: dict[str, Any] = {}
-    for field, column in columns.items():
-        value = row.get(column) if column else None
-        if value is not None and not _is_missing(value):
-            present[field] = value
-    get = present.get  # a missing column or a blank cell reads as None
+    return _reader(tuple(columns.items()), account, platform)(row, fallback_id)
 
-    text = get("text")
-    text = "" if text is None else str(text)
-    author = get("account") or account
-    if author is None:
-        raise ValueError("no account (empty account cell; pass --account)")
-    author = normalize_handle(str(author)) or ""
-    is_repost = parse_bool(get("is_repost"))
-    reposted_from = get("reposted_from")
-    rt_user, rest = split_retweet_prefix(text)
-    if rt_user:
-        is_repost, text = True, rest
-        reposted_from = reposted_from or rt_user
-    if "reply_to" in columns or "is_reply" in columns:
-        reply_to = get("reply_to")
-        is_reply = parse_bool(get("is_reply")) if "is_reply" in columns else reply_to is not None
-        if is_reply and reply_to is None and "reply_to" not in columns and not is_repost:
-            reply_to = leading_mention(text)
-    else:
-        reply_to = None if is_repost else leading_mention(text)
-        is_reply = reply_to is not None
-    net = get("platform") or platform or infer_platform(author)
-    post = make_post(
-        platform=str(net).strip().lower(),
-        account=author,
-        post_id=get("post_id", fallback_id),
-        created_at=get("created_at"),
-        text=text,
-        is_repost=is_repost,
-        is_quote=parse_bool(get("is_quote")),
-        reposted_from=str(reposted_from) if reposted_from is not None else None,
-        reply_to=str(reply_to) if reply_to is not None else None,
-        is_reply=is_reply,
-        quoted_from=get("quoted_from"),
-        quoted_text=get("quoted_text"),
-        allow_missing_date="created_at" not in columns,
-    )
-    for field in PASSTHROUGH:
-        if field in columns:
-            value = get(field)
+
+@lru_cache(maxsize=16)
+def _reader(columns: tuple[tuple[str, str], ...], account: str | None, platform: str | None) -> RowReader:
+    return RowReader(dict(columns), account, platform)
+
+
+_READ = ("text", "account", "created_at", "post_id", "platform", "is_repost", "reposted_from", "is_reply", "reply_to",
+         "is_quote", "quoted_from", "quoted_text")
+"""The fields a post is made from, in the order :meth:`RowReader.__call__` unpacks them."""
+_NO_COLUMN = object()
+"""Looked up for a field the table has no column for: no row has it, so it reads as an empty cell."""
+
+
+def _cell(value: Any) -> Any:
+    """A cell's value, or None when it is empty: the common types first, as every cell passes here."""
+    kind = value.__class__
+    if kind is str:
+        return value if value and not value.isspace() else None
+    if value is None or kind is bool or kind is int:
+        return value
+    return None if _is_missing(value) else value
+
+
+class RowReader:
+    """The rows of one table as canonical posts.
+
+    What depends on the columns alone (which fields the table has, which conventions apply) is
+    worked out once, not for each of millions of rows. ``RowReader(columns, account, platform)(row,
+    fallback_id)`` is ``row_to_post(row, columns, account, platform, fallback_id)``.
+    """
+
+    def __init__(self, columns: Mapping[str, str], account: str | None = None, platform: str | None = None) -> None:
+        self.lookup = tuple(columns.get(field) or _NO_COLUMN for field in _READ)
+        self.account = account
+        self.platform = platform
+        self.has_is_reply = "is_reply" in columns
+        self.has_reply_to = "reply_to" in columns
+        self.allow_missing_date = "created_at" not in columns
+        self.passthrough = [(field, columns[field] or _NO_COLUMN) for field in PASSTHROUGH if field in columns]
+
+    def __call__(self, row: Mapping[str, Any], fallback_id: str) -> dict:
+        (text, author, created_at, post_id, net, is_repost, reposted_from, is_reply, reply_to, is_quote, quoted_from,
+         quoted_text) = map(row.get, self.lookup)
+        # Empty cells read as None (parse_bool sees to its own). As _cell(None) is None, and a bool
+        # is parsed as itself, those calls are skipped: every row passes here.
+        text, author, created_at, post_id, net = _cell(text), _cell(author), _cell(created_at), _cell(post_id), _cell(net)
+        if reposted_from is not None:
+            reposted_from = _cell(reposted_from)
+        if reply_to is not None:
+            reply_to = _cell(reply_to)
+        if quoted_from is not None:
+            quoted_from = _cell(quoted_from)
+        if quoted_text is not None:
+            quoted_text = _cell(quoted_text)
+        text = "" if text is None else str(text)
+        author = author or self.account
+        if author is None:
+            raise ValueError("no account (empty account cell; pass --account)")
+        author = normalize_handle(str(author)) or ""
+        is_repost = is_repost if is_repost.__class__ is bool else parse_bool(is_repost)
+        rt_user, rest = split_retweet_prefix(text) if "@" in text else (None, text)
+        if rt_user:
+            is_repost, text = True, rest
+            reposted_from = reposted_from or rt_user
+        if self.has_reply_to or self.has_is_reply:
+            if not self.has_is_reply:
+                is_reply = reply_to is not None
+            elif is_reply.__class__ is not bool:
+                is_reply = parse_bool(is_reply)
+            if is_reply and reply_to is None and not self.has_reply_to and not is_repost:
+                reply_to = leading_mention(text)
+        else:
+            reply_to = None if is_repost else leading_mention(text)
+            is_reply = reply_to is not None
+        net = net or self.platform or infer_platform(author)
+        post = make_post(
+            platform=str(net).strip().lower(),
+            account=author,
+            post_id=fallback_id if post_id is None else post_id,
+            created_at=created_at,
+            text=text,
+            is_repost=is_repost,
+            is_quote=is_quote if is_quote.__class__ is bool else parse_bool(is_quote),
+            reposted_from=str(reposted_from) if reposted_from is not None else None,
+            reply_to=str(reply_to) if reply_to is not None else None,
+            is_reply=is_reply,
+            quoted_from=quoted_from,
+            quoted_text=quoted_text,
+            allow_missing_date=self.allow_missing_date,
+        )
+        for field, column in self.passthrough:
+            value = _cell(row.get(column))
             post[field] = str(value).strip() if value is not None else None
-    return post
+        return post
 
 
 def iter_table(path: Path, account: str | None = None, columns: ColumnMap | None = None,
@@ -186,19 +235,23 @@ def reads_as_jsonl(path: Path) -> bool:
     return kind != ".parquet" and kind not in _DELIMITED and _head_is_jsonl(read_head(path))
 
 
-def _rows_to_items(rows: Iterable[tuple[int | None, int | None, Any]], source: str, stem: str, resolved: dict[str, str],
+def _rows_to_items(rows: Iterable[tuple[int, Any]], by_line: bool, source: str, stem: str, resolved: dict[str, str],
                    account: str | None, platform: str | None) -> Iterator[Item]:
-    for line, record, row in rows:
-        if isinstance(row, Reject):
+    """Posts and rejects of ``(number, row)`` pairs: rows numbered by line of the file, or by record."""
+    read = RowReader(resolved, account, platform)
+    for number, row in rows:
+        if isinstance(row, dict):
+            try:
+                yield read(row, f"{stem}:{number}")
+                continue
+            except ValueError as exc:
+                reason = str(exc)
+        elif isinstance(row, Reject):
             yield row
             continue
-        if not isinstance(row, dict):
-            yield Reject(source, line, "record is not an object", record)
-            continue
-        try:
-            yield row_to_post(row, resolved, account, platform, f"{stem}:{line or record}")
-        except ValueError as exc:
-            yield Reject(source, line, str(exc), record)
+        else:
+            reason = "record is not an object"
+        yield Reject(source, number, reason) if by_line else Reject(source, None, reason, number)
 
 
 def _iter_csv(path: Path, account: str | None, columns: ColumnMap, platform: str | None,
@@ -218,7 +271,7 @@ def _iter_csv(path: Path, account: str | None, columns: ColumnMap, platform: str
             raise FeedError(source, f"not a readable CSV ({exc})", line=1) from None
         resolved = columns.resolve(header, source, account is not None)
 
-        def rows() -> Iterator[tuple[int | None, int | None, Any]]:
+        def rows() -> Iterator[tuple[int, Any]]:
             start = reader.line_num + 1
             while True:
                 try:
@@ -228,16 +281,16 @@ def _iter_csv(path: Path, account: str | None, columns: ColumnMap, platform: str
                 except READ_ERRORS as exc:  # e.g. a .csv.gz cut off mid-way
                     raise unreadable(source, exc, line=start) from None
                 except csv.Error as exc:
-                    yield start, None, Reject(source, start, f"malformed CSV row: {exc}")
+                    yield start, Reject(source, start, f"malformed CSV row: {exc}")
                     start = reader.line_num + 1
                     continue
                 if None in row:
-                    yield start, None, Reject(source, start, f"row has {len(header) + len(row[None])} fields, header has {len(header)}")
+                    yield start, Reject(source, start, f"row has {len(header) + len(row[None])} fields, header has {len(header)}")
                 else:
-                    yield start, None, row
+                    yield start, row
                 start = reader.line_num + 1
 
-        yield from _rows_to_items(rows(), source, path.stem, resolved, account, platform)
+        yield from _rows_to_items(rows(), True, source, path.stem, resolved, account, platform)
 
 
 def _iter_json_records(path: Path, account: str | None, columns: ColumnMap, platform: str | None,
@@ -247,17 +300,18 @@ def _iter_json_records(path: Path, account: str | None, columns: ColumnMap, plat
         # Columns come from the head of the file, whatever the span, so every span maps them alike.
         with closing(iter_jsonl(path)) as head_records:
             keys = _record_keys(obj for _, obj in head_records)
-        rows: Iterable[tuple[int | None, int | None, Any]] = ((line, None, obj) for line, obj in iter_jsonl(path, span))
+        rows: Iterable[tuple[int, Any]] = iter_jsonl(path, span)
+        by_line = True
     else:
         data = parse_json_document(read_text(path), source)
         if not isinstance(data, list):
             raise FeedError(source, "expected a JSON array of records or one record per line")
         keys = _record_keys(data)
-        rows = [(None, index, obj) for index, obj in enumerate(data, start=1)]
+        rows, by_line = enumerate(data, start=1), False
     if not keys:
         raise FeedError(source, "no JSON records found")
     resolved = columns.resolve(keys, source, account is not None)
-    yield from _rows_to_items(rows, source, path.stem, resolved, account, platform)
+    yield from _rows_to_items(rows, by_line, source, path.stem, resolved, account, platform)
 
 
 def _head_is_jsonl(head: str) -> bool:
@@ -284,11 +338,11 @@ def _iter_parquet(path: Path, account: str | None, columns: ColumnMap, platform:
         raise FeedError(source, f"not a readable Parquet file ({exc.__class__.__name__}: {str(exc)[:80]})") from None
     resolved = columns.resolve(parquet.schema_arrow.names, source, account is not None)
 
-    def rows() -> Iterator[tuple[int | None, int | None, Any]]:
+    def rows() -> Iterator[tuple[int, Any]]:
         index = 0
         for batch in parquet.iter_batches(batch_size=10_000, columns=sorted(set(resolved.values()))):
             for row in batch.to_pylist():
                 index += 1
-                yield None, index, row
+                yield index, row
 
-    yield from _rows_to_items(rows(), source, path.stem, resolved, account, platform)
+    yield from _rows_to_items(rows(), False, source, path.stem, resolved, account, platform)
