@@ -804,6 +804,55 @@ def test_table_rows_read_as_the_plain_rules_say(fields, values, account, platfor
     assert _outcome(row_to_post, row, columns, account, platform, "stem:7") == expected
 
 
+def ref_conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """posts.conform as first written: every column through the general coercion."""
+    from sociability.posts import BOOL_COLUMNS, EXTRA_COLUMNS, LIST_COLUMNS, _as_list
+
+    frame = frame.copy()
+    for column in EXTRA_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    for column in BOOL_COLUMNS:
+        frame[column] = frame[column].fillna(False).astype(bool)
+    for column in LIST_COLUMNS:
+        cells = frame[column].tolist()
+        if not (frame[column].dtype == object and all(type(c) is list and all(type(v) is str for v in c) for c in cells)):
+            frame[column] = frame[column].map(_as_list).astype(object)
+    for column in ("platform", "account", "post_id", "text"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
+    for column in ("reposted_from", "reply_to", "quoted_from", "quoted_text"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame[COLUMNS + ["quoted_from", "quoted_text"]].reset_index(drop=True)
+
+
+def assert_same_frame(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert list(got.dtypes) == list(expected.dtypes)
+    for column in got.columns:
+        if got[column].dtype == object:
+            assert repr(got[column].tolist()) == repr(expected[column].tolist()), column
+
+
+_odd_flag = st.sampled_from([True, False, None, float("nan"), 1, 0, "x", "", 2.5])
+_odd_list = st.sampled_from([["a"], [], ["a", "b"], ("a", 2), None, "tag", "", ["a", 1], float("nan"), 3])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.fixed_dictionaries({}, optional={
+    **{column: _odd_flag | st.booleans() for column in ("is_repost", "is_quote", "is_reply", "is_self_reply", "mentions_self")},
+    **{column: _odd_list | st.lists(st.sampled_from(["a", "b"]), max_size=2) for column in ("mentions", "urls", "hashtags")},
+    **{column: st.sampled_from(["x", "", None, 3, float("nan")]) for column in ("platform", "account", "post_id", "text",
+                                                                                  "reposted_from", "reply_to", "quoted_text")},
+    "created_at": st.sampled_from([None, pd.Timestamp("2021-03-04 05:06:07", tz="UTC").to_pydatetime()]),
+}), max_size=6))
+@example(rows=[{"mentions": ["a", 1], "urls": ["x"], "is_quote": True}, {"mentions": [], "urls": [], "is_quote": False}])
+def test_to_frame_gives_each_column_the_dtype_the_plain_coercion_does(rows):
+    columns = COLUMNS + ["quoted_from", "quoted_text"]
+    frame = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame({c: [] for c in columns})
+    assert_same_frame(to_frame(rows), ref_conform(frame))
+
+
 def test_to_frame_still_coerces_lists_that_are_not_lists_of_strings():
     post = make_post(platform="twitter", account="me", post_id=1, created_at=1e9, text="hi")
     frame = to_frame([dict(post, mentions=("a", 2)), dict(post, urls=None, hashtags="tag")])

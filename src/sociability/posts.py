@@ -400,7 +400,11 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = None
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     for column in BOOL_COLUMNS:
-        frame[column] = frame[column].fillna(False).astype(bool)
+        values = frame[column].to_numpy()
+        if values.dtype == object and _all_of_type(values, bool):  # as make_post builds them: no NA to fill
+            frame[column] = values.astype(bool)
+        else:
+            frame[column] = frame[column].fillna(False).astype(bool)
     for column in LIST_COLUMNS:
         if not _holds_str_lists(frame[column]):
             frame[column] = frame[column].map(_as_list).astype(object)
@@ -416,7 +420,12 @@ def _holds_str_lists(column: pd.Series) -> bool:
     if column.dtype != object:
         return False
     cells = column.tolist()
-    return all(type(cell) is list for cell in cells) and all(type(v) is str for v in chain.from_iterable(cells))
+    return _all_of_type(cells, list) and _all_of_type(chain.from_iterable(cells), str)
+
+
+def _all_of_type(values: Iterable[Any], kind: type) -> bool:
+    """Whether every value is exactly of the type (none a subclass), in one pass in C."""
+    return set(map(type, values)) <= {kind}
 
 
 def _as_list(value: Any) -> list[str]:
