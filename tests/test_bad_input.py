@@ -164,3 +164,19 @@ def test_truncated_gzipped_csv_is_one_clear_error(tmp_path):
     with pytest.raises(FeedError, match=r"export.csv.gz:\d+: cannot read file \(EOFError") as info:
         list(read_feed(path).posts["text"])
     assert "\n" not in str(info.value)
+
+
+def test_an_impossible_date_number_or_a_lone_surrogate_costs_at_most_its_own_record(tmp_path):
+    feed = tmp_path / "odd.jsonl"
+    rows = [
+        '{"account": "a", "post_id": "1", "created_at": 1e400, "text": "a date beyond any calendar"}',
+        '{"account": "a", "post_id": "2", "created_at": 70000000000000000000, "text": "so is this one"}',
+        '{"account": "a", "post_id": "3", "created_at": "2024-01-01T00:00:00Z", "text": "half an emoji \\ud83d here"}',
+        '{"account": "a", "post_id": "4", "created_at": "2024-01-02T00:00:00Z", "text": "a fine post"}',
+    ]
+    feed.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = read_feed(feed)
+    assert (result.n_read, result.n_accepted) == (4, 2)
+    assert [(r.line, r.reason.split(" ")[:3]) for r in result.rejects] == [(1, ["date", "out", "of"]), (2, ["date", "out", "of"])]
+    assert result.posts["text"].tolist() == ["half an emoji \ufffd here", "a fine post"]
+    result.posts.to_parquet(tmp_path / "posts.parquet")  # storable: no lone surrogate left

@@ -102,8 +102,13 @@ def clean_text(text: str | None) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", _LONE_SURROGATE.sub("\ufffd", text))
     return text.strip()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair, which JSON can escape (``"\\ud800"``) but no UTF-8 text can hold:
+replaced, or the post could not be stored."""
 
 
 _SCHEME_STARTS = (len("https:"), len("http:"))
@@ -292,8 +297,11 @@ def parse_time(value: Any) -> datetime:
     elif isinstance(value, datetime):
         moment = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value) / 1000 if value > 1e11 else float(value)
-        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        try:
+            seconds = float(value) / 1000 if value > 1e11 else float(value)
+            moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # inf, nan, or beyond what a datetime holds
+            raise ValueError(f"date out of range {value!r:.40}") from None
     else:
         raise ValueError(f"missing or unparseable date {value!r:.40}")
     if moment.tzinfo is None:
