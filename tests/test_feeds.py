@@ -627,7 +627,10 @@ def ref_parse_time(value):
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(float(value) / 1000 if value > 1e11 else float(value), tz=timezone.utc)
+        try:
+            moment = datetime.fromtimestamp(float(value) / 1000 if value > 1e11 else float(value), tz=timezone.utc)
+        except (OverflowError, OSError):  # a rule added later: an impossible number rejects its record
+            raise ValueError(f"date out of range {value!r:.40}") from None
     elif isinstance(value, str) and value.strip():
         raw = value.strip()
         if raw.isdigit():

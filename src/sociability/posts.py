@@ -300,7 +300,7 @@ def parse_time(value: Any) -> datetime:
         try:
             seconds = float(value) / 1000 if value > 1e11 else float(value)
             moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):  # inf, nan, or beyond what a datetime holds
+        except (OverflowError, OSError):  # inf, or beyond what the platform's time functions hold
             raise ValueError(f"date out of range {value!r:.40}") from None
     else:
         raise ValueError(f"missing or unparseable date {value!r:.40}")
