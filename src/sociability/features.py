@@ -87,14 +87,14 @@ class PostFeaturizer(TransformerMixin, BaseEstimator):
         signals = np.zeros((n, len(names)))
         for i in range(n):
             ids = chunk_ids[i]
-            body = chunks.tokens(ids, accounts[i]) if has_handle[i] else chunks.text_of(ids)
+            body = chunks.text_of(ids, accounts[i] if has_handle[i] else None)
             markers = [m for flags, m in marker_flags if flags[i]]
             norm = " ".join(markers) + (" " + body if body else "") if markers else body
             quoted = quoted_texts[i]
             if self.include_quoted and quote[i] and isinstance(quoted, str) and quoted:
-                quoted_tokens = chunks.tokens(chunks.ids_of([quoted])[0], accounts[i]).split(" ")
-                per_post[i, 0] = "xself" in quoted_tokens
-                norm += " xquoted " + " ".join(quoted_tokens)
+                quoted_norm = chunks.text_of(chunks.ids_of([quoted])[0], accounts[i])
+                per_post[i, 0] = "xself" in quoted_norm.split(" ")
+                norm += " xquoted " + quoted_norm
             norm_texts.append(norm)
             if has_hits[i] or has_start[i]:
                 signals[i] = chunks.signal_counts(ids, has_start[i])
@@ -227,13 +227,12 @@ class _ChunkCache:
         flags = np.logical_or.reduceat(self.flags[flat], offsets, axis=0)
         return stats, flags[:, 0], flags[:, 1], flags[:, 2]
 
-    def text_of(self, ids: list[int]) -> str:
-        """The normalised text of a post without handles."""
-        text = self.text
-        return " ".join([t for t in (text[i] for i in ids) if t])
-
-    def tokens(self, ids: list[int], account: str) -> str:
-        """The normalised text, each @handle resolved for this account (xself or xuser)."""
+    def text_of(self, ids: list[int], account: str | None = None) -> str:
+        """The normalised text of a post; with ``account``, each @handle resolved for it (xself or
+        xuser), else the chunks' texts joined as they are (a post without handles)."""
+        if account is None:
+            text = self.text
+            return " ".join([t for t in (text[i] for i in ids) if t])
         out: list[str] = []
         handles = self.flags[:, 1]
         for i in ids:
