@@ -208,10 +208,7 @@ class Tally:
         out.periods = dict(self.periods)
         for period, values in other.periods.items():
             out.periods[period] = out.periods[period] + values if period in out.periods else values
-        if self.examples and other.examples:
-            out.examples = [sorted(a + b)[:EXAMPLES] for a, b in zip(self.examples, other.examples)]
-        else:
-            out.examples = self.examples or other.examples
+        out.examples = _merge_examples(self.examples, other.examples)
         return out
 
 
@@ -221,6 +218,13 @@ EXAMPLES = 3
 
 def _pick(function: Any, a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else function(a, b)
+
+
+def _merge_examples(a: list[list[tuple]], b: list[list[tuple]]) -> list[list[tuple]]:
+    """Per label, the EXAMPLES smallest (most confident) of both lists."""
+    if a and b:
+        return [sorted(x + y)[:EXAMPLES] for x, y in zip(a, b)]
+    return a or b
 
 
 def _add(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
@@ -357,8 +361,7 @@ def _add_examples(tallies: dict[str, Tally], accounts: Sequence[str], codes: np.
         found.setdefault(a, [[] for _ in range(k)])[j].append((key, post_id, shown))
     for i, account in enumerate(accounts):
         tally = tallies[str(account)]
-        examples = found.get(i, [[] for _ in range(k)])
-        tally.examples = [sorted(a + b)[:EXAMPLES] for a, b in zip(tally.examples, examples)] if tally.examples else examples
+        tally.examples = _merge_examples(tally.examples, found.get(i, [[] for _ in range(k)]))
 
 
 def _period_names(created_at: pd.Series) -> tuple[np.ndarray, np.ndarray]:
