@@ -42,7 +42,7 @@ def stages(feed: Path, model: Path) -> dict[str, float]:
     step("read and parse JSONL")
     F = estimator.featurizer_.transform(posts)
     step("featurize (tokens, signals, structure)")
-    P = estimator._aligned(estimator.text_model_, estimator.text_model_.predict_proba(F))
+    P = estimator._text_model_proba(F)
     step("hashed n-grams + text-stage LR")
     sums = estimator.context_sums(posts, F, P)
     step("context sums")

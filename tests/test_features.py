@@ -133,3 +133,26 @@ def test_a_small_chunk_cache_cleared_between_batches_gives_the_same_features(mon
     cache = next(iter(features._CHUNK_CACHES.values()))
     assert cache.limit == 300 and len(cache.text) < 300 + 97 * 60  # cleared as it went, not grown to every chunk
     pd.testing.assert_frame_equal(pd.concat(batches), expected, check_exact=True)
+
+
+def test_a_full_chunk_cache_keeps_its_most_used_chunks():
+    from collections import Counter
+
+    import sociability.features as features
+
+    texts = pd.read_json(DATA / "test.jsonl", lines=True)["text"].tolist()[:150]
+    nlp = features._social_nlp("lexicon.toml", "blank:en")
+    cache = features._ChunkCache(nlp, nlp.signal_names, limit=200)
+    cache.sums(cache.ids_of(texts))
+    uses = Counter(chunk for text in texts for chunk in text.split(" "))
+    assert len(cache.text) == len(uses) + ("" not in uses) > 200
+    cache.make_room()
+    assert len(cache.text) == 100 and cache.ids[""] == 0
+    kept = {chunk for chunk in uses if chunk in cache.ids}
+    assert min(uses[c] for c in kept if c) >= max(uses[c] for c in uses if c not in kept)
+    assert uses.most_common(1)[0][0] in cache.ids
+    again = features._ChunkCache(nlp, nlp.signal_names)
+    for ids, fresh in zip(cache.ids_of(texts), again.ids_of(texts)):  # what was kept is what a fresh cache learns
+        assert cache.text_of(ids, "someone") == again.text_of(fresh, "someone")
+        assert cache.signal_counts(ids, True) == again.signal_counts(fresh, True)
+    assert (cache.sums(cache.ids_of(texts))[0] == again.sums(again.ids_of(texts))[0]).all()

@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from .posts import is_link_only, same_account
-from .text import Lexicon, SocialNLP, is_emoji, is_url
+from .text import Lexicon, SocialNLP, chunk_tokens, is_emoji, is_url
 
 MARKERS = {"is_repost": "xrt", "is_quote": "xquote", "is_reply_other": "xreply", "is_self_reply": "xthread"}
 STRUCTURAL = [
@@ -131,11 +131,14 @@ class _ChunkCache:
     letter counts and word signals are the same wherever it appears; posts repeat most of their
     chunks. Each chunk gets a number, and a post becomes the list of its chunks' numbers (a
     dictionary lookup per word); counts are then summed for a whole batch of posts in numpy.
-    Only @handles depend on who is posting, and they are resolved per post. Bounded: cleared
-    (between batches) once it holds ``limit`` chunks.
+    Only @handles depend on who is posting, and they are resolved per post.
+
+    Bounded: once it holds ``limit`` chunks, the next batch starts with only the ``limit // 2``
+    chunks used most (common words and punctuation), and the rest is forgotten. A stream keeps
+    its hot chunks, so a small cache hits about as often as a large one, and memory stays flat.
     """
 
-    def __init__(self, nlp: SocialNLP, signal_names: Sequence[str], limit: int = 100_000) -> None:
+    def __init__(self, nlp: SocialNLP, signal_names: Sequence[str], limit: int = 50_000) -> None:
         self.nlp = nlp
         self.index = {name: j for j, name in enumerate(signal_names)}
         self.n_signals = len(signal_names)
@@ -145,16 +148,18 @@ class _ChunkCache:
         self.phrases = {k: [self.index[s] for s in names] for k, names in nlp.phrase_signals.items()}
         self.longest = nlp.longest_phrase
         self._clear()
+        self._add("", (), (" ",), (0, 0, 0, 0), (), False, False)  # "" between two spaces: number 0
 
-    def _clear(self) -> None:
+    def _clear(self, size: int = 1024) -> None:
+        self.tokenizer = self.nlp.fresh_tokenizer()  # its vocabulary grows with the cache: cleared with it
         self.ids: dict[str, int] = {}
         self.norm: list[tuple[str, ...]] = []  # normalised tokens (handles unresolved)
         self.text: list[str] = []  # the same, joined by spaces
         self.lowered: list[tuple[str, ...]] = []  # every token lower-cased, whitespace as " " (for phrases)
         self.hits: list[tuple[int, ...]] = []  # word signals
-        self.stats = np.zeros((1024, 4), dtype=np.int64)  # emoji, tokens, letters, upper-case letters
-        self.flags = np.zeros((1024, 3), dtype=bool)  # has a phrase start, a handle, a word signal
-        self._add("", (), (" ",), (0, 0, 0, 0), (), False, False)  # "" between two spaces
+        self.stats = np.zeros((size, 4), dtype=np.int32)  # emoji, tokens, letters, upper-case letters
+        self.flags = np.zeros((size, 3), dtype=bool)  # has a phrase start, a handle, a word signal
+        self.uses = np.zeros(size, dtype=np.int64)  # times seen in the texts of batches
 
     def _add(self, chunk: str, norm: tuple[str, ...], lowered: tuple[str, ...], stats: tuple[int, ...],
              hits: tuple[int, ...], has_start: bool, has_handle: bool) -> int:
@@ -162,6 +167,7 @@ class _ChunkCache:
         if i == len(self.stats):
             self.stats = np.concatenate([self.stats, np.zeros_like(self.stats)])
             self.flags = np.concatenate([self.flags, np.zeros_like(self.flags)])
+            self.uses = np.concatenate([self.uses, np.zeros_like(self.uses)])
         self.ids[chunk] = i
         self.norm.append(norm)
         self.text.append(" ".join(norm))
@@ -172,11 +178,12 @@ class _ChunkCache:
         return i
 
     def _learn(self, chunk: str) -> int:
-        raw = self.nlp.chunk_tokens(chunk)
+        raw = chunk_tokens(self.tokenizer, chunk)
         norm, lowered, hits = [], [], []
         n_emoji = has_start = has_handle = 0
         for text in raw:
             low = text.lower()
+            low = text if low == text else low  # most chunks are lower-case already: keep one string
             lowered.append(low)
             hits.extend(self.words.get(low, ()))
             has_start = has_start or low in self.starts
@@ -194,12 +201,30 @@ class _ChunkCache:
             n_emoji += is_emoji(text)
         letters = [c for c in chunk if c.isalpha()]
         stats = (n_emoji, len(norm), len(letters), sum(map(str.isupper, letters)))
-        return self._add(chunk, tuple(norm), tuple(lowered), stats, tuple(hits), bool(has_start), bool(has_handle))
+        kept, spaced = tuple(norm), tuple(lowered)
+        spaced = kept if spaced == kept else spaced  # the same tuple for a plain word: half the memory
+        return self._add(chunk, kept, spaced, stats, tuple(hits), bool(has_start), bool(has_handle))
 
     def make_room(self) -> None:
-        """Clear a full cache; called before a batch, as the numbers of a batch's chunks must hold to its end."""
-        if len(self.text) >= self.limit:
-            self._clear()
+        """Forget all but the most used chunks of a full cache; called before a batch, as the
+        numbers of a batch's chunks must hold to its end."""
+        n = len(self.text)
+        if n < self.limit:
+            return
+        uses = self.uses[:n].copy()
+        uses[0] = uses.max() + 1  # "" keeps number 0
+        keep = np.sort(np.argsort(-uses, kind="stable")[:max(1, self.limit // 2)])
+        chunk_of = {i: chunk for chunk, i in self.ids.items()}
+        norm, text, lowered, hits, stats, flags = self.norm, self.text, self.lowered, self.hits, self.stats, self.flags
+        self._clear(size=self.limit)
+        for new, i in enumerate(keep.tolist()):
+            self.ids[chunk_of[i]] = new
+            self.norm.append(norm[i])
+            self.text.append(text[i])
+            self.lowered.append(lowered[i])
+            self.hits.append(hits[i])
+        self.stats[:len(keep)], self.flags[:len(keep)] = stats[keep], flags[keep]
+        self.uses[:len(keep)] = uses[keep] // 2  # older uses count for less
 
     def ids_of(self, texts: Sequence[str]) -> list[list[int]]:
         """Each text as the numbers of its chunks (learning the chunks not seen yet)."""
@@ -223,6 +248,7 @@ class _ChunkCache:
         lengths = np.fromiter(map(len, chunk_ids), dtype=np.int64, count=len(chunk_ids))
         flat = np.fromiter(itertools.chain.from_iterable(chunk_ids), dtype=np.int64, count=int(lengths.sum()))
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # every text has at least one chunk
+        self.uses[:len(self.text)] += np.bincount(flat, minlength=len(self.text))
         stats = np.add.reduceat(self.stats[flat], offsets, axis=0)
         flags = np.logical_or.reduceat(self.flags[flat], offsets, axis=0)
         return stats, flags[:, 0], flags[:, 1], flags[:, 2]

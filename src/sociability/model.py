@@ -387,7 +387,18 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
         """The post features and the first stage's probabilities (from the post alone)."""
         check_is_fitted(self, "text_model_")
         F = self.featurizer_.transform(X)
-        return F, self._aligned(self.text_model_, self.text_model_.predict_proba(F))
+        return F, self._text_model_proba(F)
+
+    def _text_model_proba(self, F: pd.DataFrame) -> np.ndarray:
+        """The text model's probabilities, TEXT_BATCH posts at a time.
+
+        A post has hundreds of n-grams: the sparse matrix of 10,000 posts takes a few hundred MB
+        for a moment, a slice of them a few dozen. The rows are independent, so slicing changes
+        no figure.
+        """
+        parts = [self.text_model_.predict_proba(F.iloc[start:start + TEXT_BATCH]) for start in range(0, len(F), TEXT_BATCH)]
+        proba = np.concatenate(parts) if parts else np.zeros((0, len(self.text_model_.classes_)))
+        return self._aligned(self.text_model_, proba)
 
     def context_sums(self, X: pd.DataFrame, F: pd.DataFrame, P: np.ndarray) -> ContextSums:
         """This chunk's share of each account's sums (merge with :meth:`ContextSums.combine`)."""
@@ -463,9 +474,11 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
     def text_proba(self, X: pd.DataFrame) -> np.ndarray:
         """The first stage alone: probabilities from the post's own text and structure."""
         check_is_fitted(self, "text_model_")
-        F = self.featurizer_.transform(X)
-        return self._aligned(self.text_model_, self.text_model_.predict_proba(F))
+        return self._text_model_proba(self.featurizer_.transform(X))
 
+
+TEXT_BATCH = 2048
+"""Posts whose n-gram matrix is built at once when predicting (bounds the memory of a chunk)."""
 
 PARALLEL_MIN_POSTS = 4000
 """Below this many posts, worker start-up costs more than it saves."""

@@ -116,24 +116,24 @@ class SocialNLP:
                 if name not in self.word_signals.setdefault(word, []):
                     self.word_signals[word].append(name)
         self._chunks: dict[str, tuple[str, ...]] = {}
-        self._tokenizer = self._fresh_tokenizer()
+        self._tokenizer = self.fresh_tokenizer()
 
     CACHE_LIMIT = 100_000
     """Chunks remembered before the cache (and the fast path's tokenizer) starts afresh."""
 
-    def _fresh_tokenizer(self) -> Tokenizer:
-        """A tokenizer on its own vocabulary, for the fast path.
+    def fresh_tokenizer(self) -> Tokenizer:
+        """A tokenizer on its own vocabulary, for a chunk cache.
 
         spaCy's vocabulary keeps every string it has tokenized; on a stream of millions of posts
-        (new links, handles, numbers) it would grow without end, so the fast path's tokenizer is
-        replaced, with its vocabulary, whenever the chunk cache is cleared.
+        (new links, handles, numbers) it would grow without end, so a cache's tokenizer is
+        replaced, with its vocabulary, whenever the cache is cleared.
         """
         return social_tokenizer(spacy.blank(self.nlp.lang))
 
     def _remember(self, chunk: str, tokens: tuple[str, ...]) -> None:
         if len(self._chunks) >= self.CACHE_LIMIT:
             self._chunks.clear()
-            self._tokenizer = self._fresh_tokenizer()
+            self._tokenizer = self.fresh_tokenizer()
         self._chunks[chunk] = tokens
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
@@ -160,24 +160,10 @@ class SocialNLP:
                 continue
             tokens = cache.get(chunk)
             if tokens is None:
-                if chunk.isalnum() or _TOKEN_MATCH.fullmatch(chunk):
-                    tokens = (chunk,)  # what the tokenizer does with a plain word, link or handle
-                else:
-                    tokens = tuple(" " if t.is_space else t.text for t in self._tokenizer(chunk))
+                tokens = chunk_tokens(self._tokenizer, chunk)
                 self._remember(chunk, tokens)
             out.extend(tokens)
         return out
-
-    def chunk_tokens(self, chunk: str) -> tuple[str, ...]:
-        """The tokens of one space-free chunk (whitespace tokens as ``" "``), remembered."""
-        tokens = self._chunks.get(chunk)
-        if tokens is None:
-            if chunk.isalnum() or _TOKEN_MATCH.fullmatch(chunk):
-                tokens = (chunk,)
-            else:
-                tokens = tuple(" " if t.is_space else t.text for t in self._tokenizer(chunk))
-            self._remember(chunk, tokens)
-        return tokens
 
     def _learn_chunks(self, text: str, chunks: list[str]) -> None:
         """Tokenize the whole text once and remember each chunk's tokens (by character offsets)."""
@@ -220,6 +206,13 @@ class SocialNLP:
         for match_id, _, _ in self.matcher(doc):
             counts[strings[match_id]] += 1
         return counts
+
+
+def chunk_tokens(tokenizer: Tokenizer, chunk: str) -> tuple[str, ...]:
+    """The tokens of one space-free chunk, whitespace tokens as ``" "``."""
+    if chunk.isalnum() or _TOKEN_MATCH.fullmatch(chunk):
+        return (chunk,)  # what the tokenizer does with a plain word, link or handle
+    return tuple(" " if t.is_space else t.text for t in tokenizer(chunk))
 
 
 @lru_cache(maxsize=4)
