@@ -11,8 +11,8 @@ one run, on the same posts (--compare-n of them), it measures posts/s and peak m
   the account-context stage), and, for reference, its text pipeline alone on featurized posts;
 - spaCy's own textcat (bag of words, trained here on the bundled train split) via nlp.pipe;
 
-then the peak memory of `score` with 1 job at each of --sizes, and checks the targets as ratios
-of these figures. Peak memory is the resident set size (RSS) of the whole process tree (the
+each --repeat times (3), interleaved, keeping the run of median time, then the peak memory of
+`score` with 1 job at each of --sizes, and checks the targets as ratios of these figures. Peak memory is the resident set size (RSS) of the whole process tree (the
 process and its workers, summed) polled every 50 ms; it needs psutil (`pip install psutil`).
 
     python benchmarks/throughput.py                                  # full: ~5M posts, ~2 GB disk
@@ -68,6 +68,8 @@ MIN_ACCOUNTS = 20
 MAX_ACCOUNTS = 500
 POLL_SECONDS = 0.05
 PREDICT_BATCH = 50_000
+REPEAT = 3
+"""Runs of each compared measure (the median is kept): one run on a shared VM is too noisy."""
 SPACY_EPOCHS = 6
 """As in benchmarks/baselines.py: the bag of words levels off after about 5 epochs."""
 DROPPED = ("label", "hard", "batch", "account_kind")
@@ -149,12 +151,31 @@ class Measure:
     seconds: float | None = None
     peak_rss_mb: float | None = None
     error: str | None = None
+    runs: list[float] = field(default_factory=list)
+    """Seconds of every run, when the measure is the median of several."""
 
     @property
     def posts_per_second(self) -> float | None:
         if self.error or not self.seconds:
             return None
         return self.posts / self.seconds
+
+
+def median_of(runs: Sequence[Measure]) -> Measure:
+    """One measure from repeated runs: the run of median time, with the highest peak RSS of all.
+
+    Timing on a shared VM varies by 10-30% from run to run (other tenants, clock changes), more than
+    most differences worth measuring; the median of interleaved runs is steady where one run is
+    not. A failed run fails the measure.
+    """
+    failed = next((m for m in runs if m.error), None)
+    if failed is not None:
+        return failed
+    ordered = sorted(runs, key=lambda m: m.seconds or 0.0)
+    middle = ordered[(len(ordered) - 1) // 2]
+    peaks = [m.peak_rss_mb for m in runs if m.peak_rss_mb is not None]
+    return Measure(middle.what, middle.posts, middle.seconds, max(peaks) if peaks else None,
+                   runs=[m.seconds for m in runs] if len(runs) > 1 else [])
 
 
 def tree_rss(process: Any) -> int:
@@ -330,6 +351,7 @@ class Figures:
     command: str = ""
     seed: int = SEED
     notes: list[str] = field(default_factory=list)
+    repeat: int = 1
 
     def measure(self, what: str) -> Measure | None:
         return next((m for m in self.compared if m.what == what), None)
@@ -343,7 +365,7 @@ class Figures:
     def from_dict(cls, data: dict[str, Any]) -> Figures:
         return cls(data["date"], data["machine"], data["compare_posts"], [Measure(**m) for m in data["compared"]],
                    [Measure(**m) for m in data["sizes"]], data.get("command", ""), data.get("seed", SEED),
-                   list(data.get("notes", [])))
+                   list(data.get("notes", [])), data.get("repeat", 1))
 
 
 @dataclass
@@ -443,6 +465,9 @@ def footer_lines(figures: Figures) -> list[str]:
         f"peak RSS: the process and its workers summed, polled every {POLL_SECONDS * 1000:.0f} ms; for the inner "
         "measures it includes loading the model and reading the posts",
     ]
+    if figures.repeat > 1:
+        lines.append(f"same posts: each measure run {figures.repeat} times, interleaved; the run of median time is "
+                     "shown, with the highest peak RSS of its runs (every run's seconds are in the --json file)")
     return lines + figures.notes
 
 
@@ -478,8 +503,8 @@ def render_markdown(figures: Figures) -> str:
 
 def run(model: Path, sizes: Sequence[int], compare_n: int, workdir: Path, seed: int = SEED,
         engine_args: Sequence[str] = (), keep: bool = False, shown_model: Path | None = None,
-        say: Callable[[str], None] = lambda message: None) -> Figures:
-    """Generate the feeds, take every measure, return the figures."""
+        say: Callable[[str], None] = lambda message: None, repeat: int = REPEAT) -> Figures:
+    """Generate the feeds, take every measure (the compared ones ``repeat`` times), return the figures."""
     cores = os.cpu_count() or 1
     sources = load_sources()
     compare_feed = workdir / f"posts-{compare_n}.jsonl"
@@ -487,15 +512,19 @@ def run(model: Path, sizes: Sequence[int], compare_n: int, workdir: Path, seed: 
     write_feed(compare_feed, sources, compare_n, seed)
     say("training spaCy textcat-bow on data/labeled/train.jsonl")
     textcat = train_textcat(workdir / "textcat-bow")
-    compared = []
-    for what, jobs in ((SCORE_1, 1), (SCORE_ALL, cores)):
-        say(f"{what}: {compare_n:,} posts")
-        compared.append(measure_score(what, compare_feed, compare_n, model, jobs, workdir, engine_args))
-    for what, kind in ((SKLEARN, "sklearn"), (SKLEARN_TEXT, "sklearn-text")):
-        say(f"{what.strip()}: {compare_n:,} posts")
-        compared.append(measure_inner(what, kind, compare_feed, compare_n, model, workdir))
-    say(f"{SPACY}: {compare_n:,} posts")
-    compared.append(measure_inner(SPACY, "spacy", compare_feed, compare_n, textcat, workdir))
+    measures: list[tuple[str, Callable[[], Measure]]] = [
+        (SCORE_1, lambda: measure_score(SCORE_1, compare_feed, compare_n, model, 1, workdir, engine_args)),
+        (SCORE_ALL, lambda: measure_score(SCORE_ALL, compare_feed, compare_n, model, cores, workdir, engine_args)),
+        (SKLEARN, lambda: measure_inner(SKLEARN, "sklearn", compare_feed, compare_n, model, workdir)),
+        (SKLEARN_TEXT, lambda: measure_inner(SKLEARN_TEXT, "sklearn-text", compare_feed, compare_n, model, workdir)),
+        (SPACY, lambda: measure_inner(SPACY, "spacy", compare_feed, compare_n, textcat, workdir)),
+    ]
+    runs: dict[str, list[Measure]] = {what: [] for what, _ in measures}
+    for round_ in range(1, repeat + 1):  # interleaved, so that a slow spell of the machine hits every measure
+        for what, measure in measures:
+            say(f"{what.strip()}: {compare_n:,} posts" + (f" (run {round_} of {repeat})" if repeat > 1 else ""))
+            runs[what].append(measure())
+    compared = [median_of(runs[what]) for what, _ in measures]
     if not keep:
         compare_feed.unlink()
     measured = []
@@ -509,7 +538,7 @@ def run(model: Path, sizes: Sequence[int], compare_n: int, workdir: Path, seed: 
             feed.unlink()  # the next size needs the disk more
     command = shlex.join(["sociability", *score_command("FILE", shown_model or model, "N", engine_args)])
     return Figures(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine(), compare_n, compared, measured,
-                   command, seed)
+                   command, seed, repeat=repeat)
 
 
 def _sizes(text: str) -> list[int]:
@@ -537,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="post counts for the memory table (default 100000,1000000,5000000)")
     parser.add_argument("--compare-n", type=int, default=200_000, help="posts every compared measure runs on")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the resampling")
+    parser.add_argument("--repeat", type=int, default=REPEAT,
+                        help=f"runs of each measure on the same posts, the median kept (default {REPEAT})")
     parser.add_argument("--engine-args", default="",
                         help="extra arguments for `sociability score`, e.g. '--engine dask'")
     parser.add_argument("--workdir", type=Path, help="where the generated feeds go (default: a temporary folder)")
@@ -556,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.compare_n < 1:
         parser.error(f"--compare-n must be positive, got {args.compare_n}")
+    if args.repeat < 1:
+        parser.error(f"--repeat must be positive, got {args.repeat}")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sociability-throughput-"))
     workdir.mkdir(parents=True, exist_ok=True)
     needed, free = feed_bytes(load_sources(), max([args.compare_n, *args.sizes])), shutil.disk_usage(workdir).free
@@ -568,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         figures = run(args.model.resolve(), args.sizes, args.compare_n, workdir, args.seed,
-                      shlex.split(args.engine_args), args.keep, args.model, say)
+                      shlex.split(args.engine_args), args.keep, args.model, say, args.repeat)
     finally:
         if not args.keep:
             _clean(workdir, created=args.workdir is None)

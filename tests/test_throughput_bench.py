@@ -122,3 +122,15 @@ def test_missing_model_is_a_one_line_error(tmp_path, capsys):
     assert throughput.main(["--model", str(tmp_path / "nothing"), "--sizes", "10", "--compare-n", "10"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "sociability train" in err
+
+
+def test_repeated_runs_keep_the_median_time_and_the_highest_memory():
+    runs = [throughput.Measure(throughput.SCORE_1, 1000, seconds, rss) for seconds, rss in ((9.0, 500.0), (7.0, 520.0), (12.0, 480.0))]
+    kept = throughput.median_of(runs)
+    assert (kept.seconds, kept.peak_rss_mb, kept.runs) == (9.0, 520.0, [9.0, 7.0, 12.0])
+    assert throughput.median_of(runs[:2]).seconds == 7.0  # an even count keeps the faster middle run
+    failed = throughput.Measure(throughput.SCORE_1, 1000, error="exit 1: boom")
+    assert throughput.median_of([runs[0], failed]).error == "exit 1: boom"
+    figures = Figures.from_dict(fake_figures(repeat=3))
+    assert "each measure run 3 times" in render_text(figures)
+    assert "run 3 times" not in render_text(Figures.from_dict(fake_figures()))
