@@ -52,27 +52,34 @@ def test_signals_stay_quiet_on_plain_text(nlp):
     assert counts["call_to_action"] == counts["sales"] == counts["gratitude"] == counts["congratulation"] == 0
 
 
+def assert_fast_path_matches_spacy(nlp: SocialNLP, texts: list[str]) -> None:
+    """The featurizer's path (chunks tokenized once and remembered, phrases matched on token
+    tuples, phrase matching skipped when no phrase can start) against spaCy's Doc and matchers."""
+    from sociability.features import _ChunkCache
+
+    cache = _ChunkCache(nlp, nlp.signal_names)
+    chunk_ids = cache.ids_of(texts)
+    _, has_start, _, _ = cache.sums(chunk_ids)
+    for text, doc, ids, start in zip(texts, nlp.pipe(texts), chunk_ids, has_start):
+        assert [t for i in ids for t in cache.lowered[i] if t != " "] == [t.lower_ for t in doc if not t.is_space], text
+        expected = nlp.signals(doc)
+        assert cache.signal_counts(ids, bool(start)) == [float(expected[name]) for name in nlp.signal_names], text
+    assert cache.ids_of(texts) == chunk_ids  # remembered chunks keep their numbers
+
+
 def test_fast_path_matches_the_spacy_tokenizer_and_matchers(nlp):
-    texts = [
+    assert_fast_path_matches_spacy(nlp, [
         "RT @Dana_Codes: slides up at https://t.co/Ab3xYz9QwE #PyConf2019!! 🎉🎉 $AAPL :)",
         "Early bird tickets close Friday,register now!!! (link in bio)",
         "sign\nup now  please\n\nthanks @wren@fosstodon.org https://t.co/x\n",
         "I'm so tired lol... we're hiring—apply today: bit.ly/2kXy7Qp",
         " leading and trailing ",
         "Congrats @archie!!!Well deserved 👏🏽👏🏽",
-    ]
-    for text, doc in zip(texts, nlp.pipe(texts)):
-        fast = nlp.token_texts(text)
-        assert [t for t in fast if t != " "] == [t.text for t in doc if not t.is_space]
-        assert nlp.count_signals(fast) == nlp.signals(doc)
-    assert nlp.token_texts(texts[0]) == nlp.token_texts(texts[0])  # cached chunks give the same tokens
+        "Sign up now! Thank you so much, we're so proud of you. Link in bio",
+    ])
 
 
 def test_fast_path_matches_spacy_on_real_posts(nlp, shared_real):
     from sociability import read_feed
 
-    texts = list(read_feed(shared_real / "dev.jsonl").posts["text"])
-    for text, doc in zip(texts, nlp.pipe(texts)):
-        fast = nlp.token_texts(text)
-        assert [t for t in fast if t != " "] == [t.text for t in doc if not t.is_space], text
-        assert nlp.count_signals(fast) == nlp.signals(doc), text
+    assert_fast_path_matches_spacy(nlp, list(read_feed(shared_real / "dev.jsonl").posts["text"]))

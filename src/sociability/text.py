@@ -101,7 +101,8 @@ class SocialNLP:
         for name, words in lexicon.words.items():
             self.matcher.add(name, [[{"LOWER": {"IN": list(words)}}]])
         self.signal_names = lexicon.names
-        # The same rules as token tuples, for the fast path (see `token_texts` and `count_signals`).
+        # The same rules as token tuples, for the featurizer's fast path (features._ChunkCache),
+        # which matches them on remembered tokens instead of building a Doc per post.
         self.phrase_signals: dict[tuple[str, ...], list[str]] = {}
         for name, phrases in lexicon.phrases.items():
             for doc in self.nlp.tokenizer.pipe(phrases):
@@ -115,11 +116,6 @@ class SocialNLP:
             for word in words:
                 if name not in self.word_signals.setdefault(word, []):
                     self.word_signals[word].append(name)
-        self._chunks: dict[str, tuple[str, ...]] = {}
-        self._tokenizer = self.fresh_tokenizer()
-
-    CACHE_LIMIT = 100_000
-    """Chunks remembered before the cache (and the fast path's tokenizer) starts afresh."""
 
     def fresh_tokenizer(self) -> Tokenizer:
         """A tokenizer on its own vocabulary, for a chunk cache.
@@ -130,72 +126,11 @@ class SocialNLP:
         """
         return social_tokenizer(spacy.blank(self.nlp.lang))
 
-    def _remember(self, chunk: str, tokens: tuple[str, ...]) -> None:
-        if len(self._chunks) >= self.CACHE_LIMIT:
-            self._chunks.clear()
-            self._tokenizer = self.fresh_tokenizer()
-        self._chunks[chunk] = tokens
-
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
         """Docs for texts: the tokenizer alone for a blank pipeline, the full pipeline otherwise."""
         if self.model.startswith("blank:"):
             return self.nlp.tokenizer.pipe(texts, batch_size=batch_size)
         return self.nlp.pipe(texts, batch_size=batch_size)
-
-    def token_texts(self, text: str) -> list[str]:
-        """The spaCy tokenizer's tokens of a text, whitespace tokens as ``" "``, much faster.
-
-        spaCy tokenizes each space-separated chunk on its own, so the tokens of a chunk are
-        computed once by the tokenizer and remembered; posts repeat most of their chunks.
-        """
-        cache = self._chunks
-        chunks = text.split(" ")
-        missing = [c for c in chunks if c and c not in cache and not (c.isalnum() or _TOKEN_MATCH.fullmatch(c))]
-        if len(missing) > 3:  # then one tokenizer call for the whole text beats one per chunk
-            self._learn_chunks(text, chunks)
-        out: list[str] = []
-        for chunk in chunks:
-            if not chunk:
-                out.append(" ")
-                continue
-            tokens = cache.get(chunk)
-            if tokens is None:
-                tokens = chunk_tokens(self._tokenizer, chunk)
-                self._remember(chunk, tokens)
-            out.extend(tokens)
-        return out
-
-    def _learn_chunks(self, text: str, chunks: list[str]) -> None:
-        """Tokenize the whole text once and remember each chunk's tokens (by character offsets)."""
-        starts, position = [], 0
-        for chunk in chunks:
-            starts.append(position)
-            position += len(chunk) + 1
-        found: list[list[str]] = [[] for _ in chunks]
-        index = 0
-        for token in self._tokenizer(text):
-            while index + 1 < len(starts) and token.idx >= starts[index + 1]:
-                index += 1
-            found[index].append(" " if token.is_space else token.text)
-        for chunk, tokens in zip(chunks, found):
-            if chunk:
-                self._remember(chunk, tuple(tokens))
-
-    def count_signals(self, tokens: list[str]) -> dict[str, int]:
-        """How often each signal fires in tokens from :meth:`token_texts`; same counts as :meth:`signals`."""
-        counts = dict.fromkeys(self.signal_names, 0)
-        lowered = [t.lower() for t in tokens]
-        phrases, words, longest, starts = self.phrase_signals, self.word_signals, self.longest_phrase, self.phrase_starts
-        for i, token in enumerate(lowered):
-            if token in words:
-                for name in words[token]:
-                    counts[name] += 1
-            if token not in starts:
-                continue
-            for n in range(1, min(longest, len(lowered) - i) + 1):
-                for name in phrases.get(tuple(lowered[i:i + n]), ()):
-                    counts[name] += 1
-        return counts
 
     def signals(self, doc: Doc) -> dict[str, int]:
         """How often each signal fires in a doc."""
