@@ -122,7 +122,7 @@ class SocialNLP:
 
         spaCy's vocabulary keeps every string it has tokenized; on a stream of millions of posts
         (new links, handles, numbers) it would grow without end, so a cache's tokenizer is
-        replaced, with its vocabulary, whenever the cache is cleared.
+        replaced, with its vocabulary, whenever the cache lets pieces go.
         """
         return social_tokenizer(spacy.blank(self.nlp.lang))
 
