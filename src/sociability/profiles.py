@@ -335,14 +335,16 @@ def tally_labels(tallies: dict[str, Tally], labeled: pd.DataFrame, proba: np.nda
     pairs, where = np.unique(codes[dated] * len(period_names) + period_codes[dated], return_inverse=True)
     per_period = np.zeros((len(pairs), k + 1), dtype=np.int64)
     np.add.at(per_period, where, np.column_stack([np.ones(int(dated.sum()), dtype=np.int64), fixed[dated]]))
+    # Rows are copied: a tally that kept a view of a row would keep the chunk's whole array alive
+    # (a stream of chunks then grew memory by one array per chunk that brought a new period).
     for i, account in enumerate(accounts):
         tally = tallies.setdefault(str(account), Tally(str(account)))
-        tally.cells = _add(tally.cells, cells[i])
-        tally.moments = _add(tally.moments, moments[i])
+        tally.cells = _add(tally.cells, cells[i].copy())
+        tally.moments = _add(tally.moments, moments[i].copy())
     for pair, values in zip(pairs.tolist(), per_period):
         tally = tallies[str(accounts[pair // len(period_names)])]
         period = period_names[pair % len(period_names)]
-        tally.periods[period] = tally.periods[period] + values if period in tally.periods else values
+        tally.periods[period] = tally.periods[period] + values if period in tally.periods else values.copy()
     _add_examples(tallies, accounts, codes, predicted, fixed, labeled, k)
     return tallies
 
