@@ -12,8 +12,9 @@ one run, on the same posts (--compare-n of them), it measures posts/s and peak m
 - spaCy's own textcat (bag of words, trained here on the bundled train split) via nlp.pipe;
 
 each --repeat times (3), interleaved, keeping the run of median time, then the peak memory of
-`score` with 1 job at each of --sizes, and checks the targets as ratios of these figures. Peak memory is the resident set size (RSS) of the whole process tree (the
-process and its workers, summed) polled every 50 ms; it needs psutil (`pip install psutil`).
+`score` with 1 job at each of --sizes, and checks the targets as ratios of these figures. Peak
+memory is the resident set size (RSS) of the whole process tree (the process and its workers,
+summed) polled every 50 ms; it needs psutil (`pip install psutil`).
 
     python benchmarks/throughput.py                                  # full: ~5M posts, ~2 GB disk
     python benchmarks/throughput.py --sizes 2000,5000 --compare-n 5000   # quick check

@@ -58,6 +58,9 @@ POST_CONTEXT = ["is_repost", "mentions_self", "is_reply_other", "is_self_reply",
 FIXED_POINT = 2.0**32
 """Sums are kept as integers in units of 2**-32, so adding shares in any order gives the same bits."""
 
+TEXT_BATCH = 2048
+"""Posts whose n-gram matrix is built at once when predicting (bounds the memory of a chunk)."""
+
 
 def to_fixed(values: pd.DataFrame) -> pd.DataFrame:
     return np.rint(values * FIXED_POINT).astype(np.int64)
@@ -473,12 +476,8 @@ class SociabilityClassifier(ClassifierMixin, BaseEstimator):
 
     def text_proba(self, X: pd.DataFrame) -> np.ndarray:
         """The first stage alone: probabilities from the post's own text and structure."""
-        check_is_fitted(self, "text_model_")
-        return self._text_model_proba(self.featurizer_.transform(X))
+        return self.text_stage(X)[1]
 
-
-TEXT_BATCH = 2048
-"""Posts whose n-gram matrix is built at once when predicting (bounds the memory of a chunk)."""
 
 PARALLEL_MIN_POSTS = 4000
 """Below this many posts, worker start-up costs more than it saves."""
