@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -164,6 +165,23 @@ def test_forked_workers_share_the_loaded_model_and_a_dead_worker_is_a_one_line_e
     with pytest.raises(Exception, match="pickle"):  # raised, not hung on the way out
         with Workers(2, _Unpicklable()) as workers:
             list(workers.map(lambda model, x: x, [(1,), (2,)]))
+
+
+def _collector(model, x: int) -> tuple[int, int]:
+    return gc.get_freeze_count(), gc.get_threshold()[0]
+
+
+def test_workers_spare_the_collector_the_model_and_give_the_settings_back():
+    before = gc.get_threshold()
+    model = _Unpicklable()
+    with Workers(1, model) as workers:
+        frozen, young = next(workers.map(_collector, [(0,)]))
+    assert frozen > 0 and young == max(scoring.GC_YOUNG_THRESHOLD, before[0])
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with pytest.raises(ValueError):
+        with Workers(1, model):
+            raise ValueError("a run that fails")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 def test_a_big_jsonl_feed_is_cut_finer_for_several_processes(big_jsonl, monkeypatch):
