@@ -64,7 +64,8 @@ def _two_passes(text: str) -> str:
 
 
 @given(st.lists(st.sampled_from(["http://", "https://", "HTTP://", "http", "www.", "Www.", "w", "@", "a", "W", "1", "٣", ".", "/", ":",
-                                 " ", "\n", "\t", "\x1c", "\x85", "_", "é", "İ", "K", "#"]), max_size=30).map("".join))
+                                 " ", "\n", "\t", "\x1c", "\x85", "_", "é", "İ", "K", "#",
+                                 "!", "~", "0", "\x1f", "\x0b", "\x7f", "$"]), max_size=30).map("".join))
 def test_duplicate_key_in_one_pass_equals_the_two_pass_definition(text):
     assert normalise_for_duplicates(text) == _two_passes(text)
 

