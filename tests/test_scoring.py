@@ -109,6 +109,8 @@ def test_sketch_is_exact_when_small_and_merges_in_any_order():
         seen_on.setdefault(text, set()).add(network)
     expected = sum(len(seen_on[t]) > 1 for t in texts) / len(texts)  # occurrences of texts posted on both
     assert left.multi_network_share() == pytest.approx(expected) and 0 < expected < 1
+    for empty_side in (left.merge(Sketch()), Sketch().merge(left)):  # what a label tally brings
+        assert empty_side.hashes.tolist() == left.hashes.tolist() and empty_side.counts.tolist() == left.counts.tolist()
 
 
 def test_sketch_estimates_distinct_keys_beyond_its_size():
@@ -118,6 +120,7 @@ def test_sketch_estimates_distinct_keys_beyond_its_size():
     for part in parts[1:]:
         merged = merged.merge(part)
     assert merged.saturated and len(merged.hashes) == SKETCH_SIZE
+    assert merged.merge(Sketch()).saturated and Sketch().merge(merged).distinct() == merged.distinct()
     assert merged.distinct() == pytest.approx(n, rel=0.1)
 
 

@@ -136,6 +136,12 @@ class Sketch:
         return cls(h, np.ones(len(h), dtype=np.int64), n)._reduce(size)
 
     def merge(self, other: Sketch, size: int = SKETCH_SIZE) -> Sketch:
+        # A sketch is never changed once made, so an empty side (every label tally has empty
+        # sketches) leaves the other as it is, without a sort.
+        if not len(other.hashes) and not other.saturated and len(self.hashes) <= size:
+            return self
+        if not len(self.hashes) and not self.saturated and len(other.hashes) <= size:
+            return other
         merged = Sketch(np.concatenate([self.hashes, other.hashes]), np.concatenate([self.counts, other.counts]),
                         np.concatenate([self.networks, other.networks]), self.saturated or other.saturated)
         return merged._reduce(size)
@@ -194,22 +200,19 @@ class Tally:
     examples: list[list[tuple[int, str, str]]] = field(default_factory=list)  # per label: (-fixed prob, post id, text)
 
     def merge(self, other: Tally) -> Tally:
-        out = Tally(self.account, self.n + other.n, self.n_keyed + other.n_keyed)
-        out.first = _pick(min, self.first, other.first)
-        out.last = _pick(max, self.last, other.last)
-        out.platforms = self.platforms + other.platforms
-        out.behaviour = self.behaviour + other.behaviour
-        out.hours = self.hours + other.hours
-        out.weekdays = self.weekdays + other.weekdays
-        out.engaged = self.engaged.merge(other.engaged)
-        out.texts = self.texts.merge(other.texts)
-        out.cells = _add(self.cells, other.cells)
-        out.moments = _add(self.moments, other.moments)
-        out.periods = dict(self.periods)
+        periods = dict(self.periods)
         for period, values in other.periods.items():
-            out.periods[period] = out.periods[period] + values if period in out.periods else values
-        out.examples = _merge_examples(self.examples, other.examples)
-        return out
+            mine = periods.get(period)
+            periods[period] = values if mine is None else mine + values
+        return Tally(  # every field given: the default factories would make arrays only to drop them
+            account=self.account, n=self.n + other.n, n_keyed=self.n_keyed + other.n_keyed,
+            first=_pick(min, self.first, other.first), last=_pick(max, self.last, other.last),
+            platforms=self.platforms + other.platforms, behaviour=self.behaviour + other.behaviour,
+            hours=self.hours + other.hours, weekdays=self.weekdays + other.weekdays,
+            engaged=self.engaged.merge(other.engaged), texts=self.texts.merge(other.texts),
+            cells=_add(self.cells, other.cells), moments=_add(self.moments, other.moments), periods=periods,
+            examples=_merge_examples(self.examples, other.examples),
+        )
 
 
 EXAMPLES = 3
