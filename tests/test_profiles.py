@@ -194,3 +194,32 @@ def test_label_tallies_own_their_arrays_so_a_stream_of_chunks_does_not_pin_them(
         assert tally.periods and all(values.base is None for values in tally.periods.values())
     merged = merge_tallies([first, second])["chatty"]
     assert merged.cells.sum() == 30 and sum(int(v[0]) for v in merged.periods.values()) == 30
+
+
+def test_examples_are_each_labels_most_confident_posts_with_ties_broken_by_post_id():
+    """The numeric pre-selection must give what sorting every post by (key, post id, text) gives."""
+    from sociability.profiles import EXAMPLES, FIXED_POINT, labeled_columns, merge_tallies, tally_labels
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(400):
+        account = f"acct{i % 7}"
+        rows.append(make_post(platform="twitter", account=account, post_id=f"p{rng.integers(10_000)}-{i}",
+                              created_at="2024-05-01T10:00:00Z", text=f"{WORDS[i % len(WORDS)]} {i}"))
+    posts = to_frame(rows)
+    levels = np.array([0.55, 0.7, 0.9])  # few values: many ties in confidence
+    proba = np.full((len(posts), len(LABELS)), 0.0)
+    label = rng.integers(len(LABELS), size=len(posts))
+    top = levels[rng.integers(len(levels), size=len(posts))]
+    proba[np.arange(len(posts)), label] = top
+    proba[np.arange(len(posts)), (label + 1) % len(LABELS)] = 1 - top
+    labeled = labeled_columns(posts)
+    halves = [tally_labels({}, labeled.iloc[part].reset_index(drop=True), proba[part], set())
+              for part in (slice(0, 170), slice(170, None))]
+    tallies = merge_tallies(halves)
+    for account, tally in tallies.items():
+        for j in range(len(LABELS)):
+            mine = np.flatnonzero((labeled["account"] == account).to_numpy() & (label == j))
+            expected = sorted((-int(np.rint(proba[i, j] * FIXED_POINT)), labeled["post_id"][i], labeled["shown"][i]) for i in mine)
+            assert tally.examples[j] == expected[:EXAMPLES]
+    assert any(len({key for key, _, _ in t.examples[j]}) < EXAMPLES for t in tallies.values() for j in range(len(LABELS)))

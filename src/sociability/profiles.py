@@ -355,15 +355,27 @@ def tally_labels(tallies: dict[str, Tally], labeled: pd.DataFrame, proba: np.nda
 def _add_examples(tallies: dict[str, Tally], accounts: Sequence[str], codes: np.ndarray, predicted: np.ndarray,
                   fixed: np.ndarray, labeled: pd.DataFrame, k: int) -> None:
     """Each account's EXAMPLES most confident posts per label: (-fixed probability, post id, text),
-    the smallest first, so ties fall to the post id whatever the order the posts came in."""
-    rows = pd.DataFrame({"account": codes, "label": predicted, "key": -fixed[np.arange(len(fixed)), predicted],
-                         "post_id": labeled["post_id"].astype(str).to_numpy(dtype=object),
-                         "shown": labeled["shown"].to_numpy(dtype=object)})
-    best = rows.sort_values(["account", "label", "key", "post_id", "shown"], kind="stable").groupby(["account", "label"], sort=False).head(EXAMPLES)
+    the smallest first, so ties fall to the post id whatever the order the posts came in.
+
+    Only candidates are sorted as tuples: the posts whose key is no larger than the EXAMPLES-th
+    smallest of their (account, label), found by a numeric sort of the whole chunk.
+    """
+    key = -fixed[np.arange(len(fixed)), predicted]
+    group = codes.astype(np.int64) * k + predicted
+    order = np.lexsort((key, group))
+    sorted_group, sorted_key = group[order], key[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_group[1:] != sorted_group[:-1]]))
+    ends = np.append(starts[1:], len(order))
+    cut = sorted_key[np.minimum(starts + EXAMPLES - 1, ends - 1)]  # each group's EXAMPLES-th key (or its last)
+    candidates = order[sorted_key <= np.repeat(cut, ends - starts)]
+    post_ids = labeled["post_id"].astype(str).to_numpy(dtype=object)[candidates].tolist()
+    shown = labeled["shown"].to_numpy(dtype=object)[candidates].tolist()
+    rows = sorted(zip(group[candidates].tolist(), key[candidates].tolist(), post_ids, shown))
     found: dict[int, list[list[tuple[int, str, str]]]] = {}
-    for a, j, key, post_id, shown in zip(best["account"].tolist(), best["label"].tolist(), best["key"].tolist(),
-                                         best["post_id"].tolist(), best["shown"].tolist()):
-        found.setdefault(a, [[] for _ in range(k)])[j].append((key, post_id, shown))
+    for g, row_key, post_id, text in rows:
+        examples = found.setdefault(g // k, [[] for _ in range(k)])[g % k]
+        if len(examples) < EXAMPLES:
+            examples.append((row_key, post_id, text))
     for i, account in enumerate(accounts):
         tally = tallies[str(account)]
         tally.examples = _merge_examples(tally.examples, found.get(i, [[] for _ in range(k)]))
