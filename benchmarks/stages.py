@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from throughput import load_sources, write_feed  # noqa: E402
 
+from sociability.scoring import LongRun  # noqa: E402
+
 
 def stages(feed: Path, model: Path) -> dict[str, float]:
     """Seconds per step over the posts of ``feed``."""
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         feed = write_feed(Path(tmp) / "posts.jsonl", load_sources(), args.posts)
-        seconds = stages(feed, args.model)
+        with LongRun():  # the collector's settings of `score`
+            seconds = stages(feed, args.model)
         n = seconds.pop("_posts")
         total = sum(seconds.values())
         print(f"{n:,} posts, one process, warm caches")

@@ -175,6 +175,7 @@ def _collector(model, x: int) -> tuple[int, int]:
 
 
 def test_workers_spare_the_collector_the_model_and_give_the_settings_back():
+    """Workers run in :class:`scoring.LongRun`: the model frozen, cycles looked for less often."""
     before = gc.get_threshold()
     model = _Unpicklable()
     with Workers(1, model) as workers:

@@ -404,6 +404,31 @@ def combine(ones: Iterable[PassOne]) -> PassOne:
     return out
 
 
+class LongRun:
+    """Garbage collector settings for a long run over chunks, given back on exit.
+
+    The loaded model and everything imported live as long as the run: the collector need not
+    look at them again (:func:`gc.freeze`), nor look for cycles after every 700 new objects (see
+    :data:`GC_YOUNG_THRESHOLD`). Frozen objects are also never touched by a forked worker's
+    collector, so their memory pages stay shared.
+    """
+
+    def __init__(self) -> None:
+        self._threshold: tuple[int, int, int] | None = None
+
+    def __enter__(self) -> LongRun:
+        self._threshold = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(max(GC_YOUNG_THRESHOLD, self._threshold[0]), *self._threshold[1:])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._threshold is not None:
+            gc.set_threshold(*self._threshold)
+            gc.unfreeze()
+            self._threshold = None
+
+
 _SHARED: dict[str, Any] = {}
 """What forked workers inherit from the process that forked them: the loaded estimator."""
 
@@ -420,15 +445,10 @@ class Workers:
     def __init__(self, jobs: int, estimator: Any) -> None:
         self.jobs, self.estimator = max(1, jobs), estimator
         self._pool: ProcessPoolExecutor | None = None
-        self._gc_threshold: tuple[int, int, int] | None = None
+        self._collector = LongRun()
 
     def __enter__(self) -> Workers:
-        # The loaded model and everything imported live as long as the run: the collector need not
-        # look at them again, nor after every 700 new objects (see GC_YOUNG_THRESHOLD). Forked
-        # workers inherit both settings; __exit__ gives this process its own back.
-        self._gc_threshold = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(max(GC_YOUNG_THRESHOLD, self._gc_threshold[0]), *self._gc_threshold[1:])
+        self._collector.__enter__()  # forked workers inherit its settings
         if self.jobs > 1 and sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
             _SHARED["estimator"] = self.estimator
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
@@ -444,10 +464,7 @@ class Workers:
                 self._pool.shutdown(wait=True)
             self._pool = None
             _SHARED.pop("estimator", None)
-        if self._gc_threshold is not None:
-            gc.set_threshold(*self._gc_threshold)
-            gc.unfreeze()
-            self._gc_threshold = None
+        self._collector.__exit__()
 
     def map(self, function: Callable[..., Any], tasks: list[tuple]) -> Iterator[Any]:
         """Results of ``function(estimator, *task)``, in task order, as they come."""
