@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -135,6 +135,9 @@ json_values = st.recursive(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=json_values, suffix=st.sampled_from([".json", ".jsonl"]), format=st.sampled_from(["auto", *FORMATS]))
+@example(value={"full_text": None, "referenced_tweets": True, "text": ""}, suffix=".json", format="auto")  # found 2026-11-22
+@example(value={"data": [{"id": "1", "text": "hi", "author_id": "9", "created_at": "2024-01-01T00:00:00Z",
+                          "entities": {"urls": 5}}], "includes": {"users": True, "tweets": 3}}, suffix=".json", format="auto")
 def test_random_json_never_crashes(tmp_path, value, suffix, format):
     path = tmp_path / f"feed{suffix}"
     path.write_text(json.dumps(value))
@@ -180,3 +183,17 @@ def test_an_impossible_date_number_or_a_lone_surrogate_costs_at_most_its_own_rec
     assert [(r.line, r.reason.split(" ")[:3]) for r in result.rejects] == [(1, ["date", "out", "of"]), (2, ["date", "out", "of"])]
     assert result.posts["text"].tolist() == ["half an emoji \ufffd here", "a fine post"]
     result.posts.to_parquet(tmp_path / "posts.parquet")  # storable: no lone surrogate left
+
+
+def test_a_list_field_holding_a_scalar_or_one_object_reads_as_a_list(tmp_path):
+    """ActivityStreams lets a property hold one object instead of a list; broken feeds put a number there."""
+    from sociability.feeds._io import as_list
+
+    assert as_list([1, 2]) == [1, 2] and as_list({"a": 1}) == [{"a": 1}]
+    assert as_list(True) == [] and as_list(5) == [] and as_list("text") == [] and as_list(None) == []
+    tweets = {"data": [{"id": "1", "text": "thanks for the tip", "author_id": "9", "created_at": "2024-01-01T00:00:00Z",
+                        "referenced_tweets": True, "entities": {"urls": 5}}], "includes": {"users": True}}
+    path = tmp_path / "tweets.json"
+    path.write_text(json.dumps(tweets))
+    result = read_feed(path, account="amy")
+    assert result.posts["text"].tolist() == ["thanks for the tip"] and not result.rejects

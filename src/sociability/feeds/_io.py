@@ -341,3 +341,11 @@ def looks_like_jsonl(text: str) -> bool:
 def as_dict(value: Any) -> dict:
     """The value if it is a dict, else an empty dict: feeds nest optional objects freely."""
     return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list:
+    """The value if it is a list, one object as a list of it (as ActivityStreams allows), else
+    an empty list: a field that should hold a list may hold ``true`` or a number in a broken feed."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict) else []

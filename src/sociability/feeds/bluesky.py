@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import FeedError
 from ..posts import make_post, normalize_handle
-from ._io import Item, Reject, as_dict, iter_jsonl, looks_like_jsonl, parse_json_document, read_head, read_text
+from ._io import Item, Reject, as_dict, as_list, iter_jsonl, looks_like_jsonl, parse_json_document, read_head, read_text
 
 REPOST = "app.bsky.feed.defs#reasonRepost"
 
@@ -164,7 +164,7 @@ def _facet_slices(text: str, facets: Any) -> Iterator[tuple[str, dict]]:
         start, end = index.get("byteStart"), index.get("byteEnd")
         ok = isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(data)
         shown = data[start:end].decode("utf-8", errors="ignore") if ok else ""
-        for feature in facet.get("features") or []:
+        for feature in as_list(facet.get("features")):
             yield shown, as_dict(feature)
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from ..errors import FeedError
 from ..posts import make_post, normalize_handle
-from ._io import Item, Reject, as_dict, parse_json_document, read_text
+from ._io import Item, Reject, as_dict, as_list, parse_json_document, read_text
 
 PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
 _USERS_PATH = re.compile(r"^/users/([^/]+)(?:/statuses/([^/]+))?")
@@ -228,7 +228,7 @@ def _activity_to_post(item: dict, account: str | None, own_notes: dict[str, dict
         raise ValueError("direct message: not read")
     text = html_to_text(note.get("content") or "")
     mentions, hashtags = [], []
-    for tag in note.get("tag") or []:
+    for tag in as_list(note.get("tag")):
         tag = as_dict(tag)
         name = tag.get("name")
         if not isinstance(name, str):

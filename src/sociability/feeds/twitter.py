@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import FeedError
 from ..posts import extract_urls, make_post, normalize_handle, split_retweet_prefix
 from ._io import (
-    Item, Reject, Span, as_dict, iter_jsonl, looks_like_jsonl, parse_js_assignment, parse_json_document, read_head,
+    Item, Reject, Span, as_dict, as_list, iter_jsonl, looks_like_jsonl, parse_js_assignment, parse_json_document, read_head,
     read_text,
 )
 
@@ -138,7 +138,7 @@ def _expanded_urls(status: dict, text: str) -> list[str]:
     entities = as_dict(status.get("extended_tweet")).get("entities") or status.get("entities")
     expansions: dict[str, str] = {}
     for key in ("urls", "media"):
-        for url in as_dict(entities).get(key) or []:
+        for url in as_list(as_dict(entities).get(key)):
             url = as_dict(url)
             if isinstance(url.get("url"), str) and isinstance(url.get("expanded_url"), str):
                 expansions[url["url"]] = url["expanded_url"]
@@ -262,11 +262,11 @@ class _V2Context:
         self.tweets: dict[str, dict] = {}
 
     def add_includes(self, includes: dict) -> None:
-        for user in includes.get("users") or []:
+        for user in as_list(includes.get("users")):
             user = as_dict(user)
             if user.get("id") and isinstance(user.get("username"), str):
                 self.users[str(user["id"])] = user["username"]
-        for tweet in includes.get("tweets") or []:
+        for tweet in as_list(includes.get("tweets")):
             tweet = as_dict(tweet)
             if tweet.get("id"):
                 self.tweets[str(tweet["id"])] = tweet
@@ -301,7 +301,7 @@ def v2_tweet_to_post(tweet: dict, ctx: _V2Context, account: str | None = None) -
     if text is None:
         raise ValueError("tweet has no text field")
     author = ctx.author(tweet) or account
-    refs = {as_dict(r).get("type"): as_dict(r) for r in tweet.get("referenced_tweets") or []}
+    refs = {as_dict(r).get("type"): as_dict(r) for r in as_list(tweet.get("referenced_tweets"))}
     is_repost, reposted_from = False, None
     if "retweeted" in refs:
         is_repost = True
@@ -331,7 +331,7 @@ def v2_tweet_to_post(tweet: dict, ctx: _V2Context, account: str | None = None) -
     entities = as_dict(tweet.get("entities"))
     expansions = {
         u["url"]: u["expanded_url"]
-        for u in (as_dict(x) for x in entities.get("urls") or [])
+        for u in (as_dict(x) for x in as_list(entities.get("urls")))
         if isinstance(u.get("url"), str) and isinstance(u.get("expanded_url"), str)
     }
     urls = [expansions.get(u, u) for u in extract_urls(text)] if not is_repost else None
