@@ -77,12 +77,10 @@ class DataReport:
         return data
 
 
-_NOT_SHARED = re.compile(r"https?://\S+|www\.\S+|@\S+|\d+|[^\w\s]")
+_LINK_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|@\S+")
+_NOT_SHARED = re.compile(_LINK_OR_HANDLE.pattern + r"|\d+|[^\w\s]")
 """Links first, then handles, digits and punctuation: one pass (a link starts with a letter, so
 nothing matched before it can swallow its start)."""
-
-
-_LINK_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|@\S+")
 _ASCII_NOT_SHARED = {c: " " for c in range(128) if chr(c).isdigit() or not (chr(c).isalpha() or chr(c) == "_" or chr(c).isspace())}
 """Digits and punctuation of ASCII text, as ``str.translate`` takes them: what ``\\d+|[^\\w\\s]`` matches there."""
 
